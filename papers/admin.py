@@ -1,0 +1,214 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils.text import Truncator
+
+from meetings.models import Meeting
+from meetings.services import agenda_add
+from papers.models import Author, FetchRun, Paper, PaperAuthor, Source, Tag, Vote
+from papers.services import paper_add_tags, paper_set_status
+
+
+class PaperAuthorInline(admin.TabularInline):
+    model = PaperAuthor
+    autocomplete_fields = ["author"]
+    extra = 0
+
+
+class HasSummaryFilter(admin.SimpleListFilter):
+    title = "TL;DR"
+    parameter_name = "has_summary"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Has a TL;DR"), ("no", "No TL;DR")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(summary="")
+        if self.value() == "no":
+            return queryset.filter(summary="")
+        return queryset
+
+
+class TagsForm(forms.Form):
+    tags = forms.ModelMultipleChoiceField(queryset=Tag.objects.all(), help_text="Tags to add.")
+
+
+class MeetingForm(forms.Form):
+    meeting = forms.ModelChoiceField(
+        queryset=Meeting.objects.filter(status=Meeting.Status.PLANNED).order_by("starts_at"),
+        empty_label=None,
+    )
+
+
+def _intermediate_form(modeladmin, request, queryset, form_class, template: str, title: str):
+    """Show a form for an action on the chosen rows; returns a bound, valid form or a page."""
+    form = form_class(request.POST if "apply" in request.POST else None)
+    if form.is_bound and form.is_valid():
+        return form
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "form": form,
+        "queryset": queryset,
+        "opts": modeladmin.model._meta,
+        "action": request.POST["action"],
+        "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+    }
+    return TemplateResponse(request, template, context)
+
+
+@admin.register(Paper)
+class PaperAdmin(admin.ModelAdmin):
+    list_display = [
+        "title_short",
+        "status",
+        "vote_count",
+        "source",
+        "tag_list",
+        "has_summary",
+        "published_at",
+    ]
+    list_filter = ["status", HasSummaryFilter, "source", "published_at"]
+    list_select_related = ["source"]
+    search_fields = ["title", "arxiv_id", "doi"]
+    autocomplete_fields = ["tags", "source", "submitted_by"]
+    readonly_fields = ["vote_count", "trending_score", "discussed_at", "created_at", "modified_at"]
+    date_hierarchy = "published_at"
+    inlines = [PaperAuthorInline]
+    actions = ["list_papers", "hide_papers", "add_tags", "add_to_meeting"]
+    list_per_page = 50
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).prefetch_related("tags")
+
+    @admin.display(description="title", ordering="title")
+    def title_short(self, paper: Paper) -> str:
+        return Truncator(paper.title).chars(80)
+
+    @admin.display(description="tags")
+    def tag_list(self, paper: Paper) -> str:
+        return ", ".join(tag.name for tag in paper.tags.all())
+
+    @admin.display(description="TL;DR", boolean=True)
+    def has_summary(self, paper: Paper) -> bool:
+        return bool(paper.summary)
+
+    @admin.action(description="List selected papers")
+    def list_papers(self, request: HttpRequest, queryset: QuerySet) -> None:
+        changed = paper_set_status(papers=queryset, status=Paper.Status.LISTED)
+        self.message_user(request, f"{changed} paper(s) listed.", messages.SUCCESS)
+
+    @admin.action(description="Hide selected papers")
+    def hide_papers(self, request: HttpRequest, queryset: QuerySet) -> None:
+        changed = paper_set_status(papers=queryset, status=Paper.Status.HIDDEN)
+        self.message_user(request, f"{changed} paper(s) hidden.", messages.SUCCESS)
+
+    @admin.action(description="Add tags to selected papers")
+    def add_tags(self, request: HttpRequest, queryset: QuerySet):
+        form = _intermediate_form(
+            self, request, queryset, TagsForm, "admin/papers/paper/action_form.html", "Add tags"
+        )
+        if not isinstance(form, TagsForm):
+            return form
+        paper_add_tags(papers=queryset, tags=form.cleaned_data["tags"])
+        self.message_user(request, f"Tags added to {queryset.count()} paper(s).", messages.SUCCESS)
+        return None
+
+    @admin.action(description="Add selected papers to a meeting's agenda")
+    def add_to_meeting(self, request: HttpRequest, queryset: QuerySet):
+        form = _intermediate_form(
+            self,
+            request,
+            queryset,
+            MeetingForm,
+            "admin/papers/paper/action_form.html",
+            "Add to a meeting's agenda",
+        )
+        if not isinstance(form, MeetingForm):
+            return form
+        meeting = form.cleaned_data["meeting"]
+        for paper in queryset:
+            try:
+                agenda_add(meeting=meeting, paper=paper)
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.WARNING)
+        self.message_user(request, f"Agenda of {meeting} updated.", messages.SUCCESS)
+        return None
+
+
+@admin.register(Author)
+class AuthorAdmin(admin.ModelAdmin):
+    list_display = ["name", "paper_count"]
+    search_fields = ["name"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(paper_count=Count("authorships"))
+
+    @admin.display(description="papers", ordering="paper_count")
+    def paper_count(self, author: Author) -> int:
+        return author.paper_count
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "kind", "paper_count"]
+    list_filter = ["kind"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).annotate(paper_count=Count("papers"))
+
+    @admin.display(description="papers", ordering="paper_count")
+    def paper_count(self, tag: Tag) -> int:
+        return tag.paper_count
+
+
+@admin.register(Vote)
+class VoteAdmin(admin.ModelAdmin):
+    list_display = ["paper", "user", "created_at"]
+    list_select_related = ["paper", "user"]
+    search_fields = ["paper__title", "user__username"]
+    autocomplete_fields = ["paper", "user"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "enabled", "interval", "last_fetched_at", "last_error_short"]
+    list_filter = ["kind", "enabled"]
+    search_fields = ["name", "url"]
+    readonly_fields = ["etag", "last_modified", "last_fetched_at", "last_error"]
+
+    @admin.display(description="last error")
+    def last_error_short(self, source: Source) -> str:
+        return Truncator(source.last_error).chars(80)
+
+
+@admin.register(FetchRun)
+class FetchRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "source",
+        "started_at",
+        "finished_at",
+        "status",
+        "new_count",
+        "updated_count",
+        "unchanged_count",
+        "failed_count",
+        "skipped_count",
+    ]
+    list_filter = ["status", "source"]
+    list_select_related = ["source"]
+    search_fields = ["source__name", "error"]
+    date_hierarchy = "started_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # runs are written by fetches only
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False

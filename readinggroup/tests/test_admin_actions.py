@@ -1,0 +1,51 @@
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.urls import reverse
+
+from meetings.models import AgendaItem
+from meetings.tests.factories import MeetingFactory
+from papers.models import Paper
+from papers.tests.factories import PaperFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = reverse("admin:papers_paper_changelist")
+
+
+def _post_action(client, action: str, papers, **extra):
+    data = {"action": action, ACTION_CHECKBOX_NAME: [p.pk for p in papers], **extra}
+    return client.post(CHANGELIST, data)
+
+
+def test_list_and_hide_actions_change_the_status(client, organiser):
+    client.force_login(organiser)
+    pending = PaperFactory(status="pending")
+    _post_action(client, "list_papers", [pending])
+    assert Paper.objects.get(pk=pending.pk).status == "listed"
+    _post_action(client, "hide_papers", [pending])
+    assert Paper.objects.get(pk=pending.pk).status == "hidden"
+
+
+def test_add_tags_asks_for_tags_then_adds_them(client, organiser):
+    client.force_login(organiser)
+    paper, tag = PaperFactory(), TagFactory(name="Optimisation")
+    form = _post_action(client, "add_tags", [paper])
+    assert b"Add tags" in form.content
+    _post_action(client, "add_tags", [paper], apply="Apply", tags=[tag.pk])
+    assert list(paper.tags.all()) == [tag]
+
+
+def test_add_tags_without_a_choice_shows_the_form_error(client, organiser):
+    client.force_login(organiser)
+    paper = PaperFactory()
+    response = _post_action(client, "add_tags", [paper], apply="Apply")
+    assert b"This field is required" in response.content
+    assert not paper.tags.exists()
+
+
+def test_add_to_meeting_appends_papers_and_reports_duplicates(client, organiser):
+    client.force_login(organiser)
+    meeting, papers = MeetingFactory(), [PaperFactory(), PaperFactory()]
+    _post_action(client, "add_to_meeting", papers, apply="Apply", meeting=meeting.pk)
+    response = _post_action(client, "add_to_meeting", papers[:1], apply="Apply", meeting=meeting.pk)
+    assert AgendaItem.objects.filter(meeting=meeting).count() == 2
+    assert response.status_code == 302

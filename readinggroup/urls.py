@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from papers.views import HomeView
+from readinggroup.health import healthz
+
+admin.site.site_header = "readinggroup administration"
+admin.site.site_title = "readinggroup admin"
+
+urlpatterns = [
+    path("", HomeView.as_view(), name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("papers/", include("papers.urls")),
+    path("meetings/", include("meetings.urls")),
+]
