@@ -35,7 +35,10 @@ class Meeting(models.Model):
         null=True, blank=True, help_text="Most members who can attend; empty for no limit."
     )
     papers = models.ManyToManyField("papers.Paper", through="AgendaItem", related_name="meetings")
+    # iCal SEQUENCE: calendars apply a changed or cancelled event only when it grows.
+    sequence = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
 
     objects = MeetingQuerySet.as_manager()
 
@@ -61,6 +64,17 @@ class Meeting(models.Model):
     def clean(self) -> None:
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": "A meeting must end after it starts."})
+
+    @property
+    def is_open(self) -> bool:
+        """Planned and not started yet: RSVPs and offers to present are still taken."""
+        return self.status == self.Status.PLANNED and self.starts_at > timezone.now()
+
+    def notes_html(self) -> str:
+        """The notes rendered from Markdown and sanitised: safe to put in a page."""
+        from meetings.markdown import render_markdown
+
+        return render_markdown(self.notes)
 
 
 class AgendaItem(models.Model):
@@ -94,6 +108,10 @@ class RSVP(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="rsvps")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rsvps")
     answer = models.CharField(max_length=8, choices=Answer.choices)
+    # A "yes" beyond the meeting's capacity waits; the waiting list is ordered by
+    # answered_at (when the current answer was given), so it is first come, first served.
+    waitlisted = models.BooleanField(default=False)
+    answered_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -105,7 +123,98 @@ class RSVP(models.Model):
             models.CheckConstraint(
                 condition=Q(answer__in=["yes", "no", "maybe"]), name="meetings_rsvp_answer_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(waitlisted=False) | Q(answer="yes"), name="meetings_rsvp_only_yes_waits"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["meeting", "answer", "waitlisted"], name="meetings_rsvp_seats"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user}: {self.answer}"
+        return f"{self.user}: {self.answer}{' (waiting list)' if self.waitlisted else ''}"
+
+    @property
+    def has_seat(self) -> bool:
+        return self.answer == self.Answer.YES and not self.waitlisted
+
+
+class PresenterOffer(models.Model):
+    """A member volunteering to present one paper of a meeting's agenda."""
+
+    item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="offers")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="presenter_offers"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["item", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["item", "user"], name="meetings_offer_once_per_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} offers to present {self.item.paper}"
+
+
+class Notice(models.Model):
+    """A message sent (or being sent) to a member; the unique key makes every send happen once.
+
+    A sender first inserts the row, and sends only when the insert succeeded: a second
+    beat run, or a second worker racing the first, hits the unique constraint and skips.
+    """
+
+    class Kind(models.TextChoices):
+        REMINDER = "reminder", "Session reminder"
+        PRESENTER = "presenter", "You are presenting"
+        DIGEST = "digest", "Weekly digest"
+        SEAT = "seat", "Seat from the waiting list"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.CASCADE, null=True, blank=True, related_name="notices"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices")
+    # What the notice is about, e.g. a meeting and its start time, or a digest week.
+    key = models.CharField(max_length=100)
+    claimed_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Empty while the message is being handed to the mail server.
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-claimed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "user", "key"], name="meetings_notice_once"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["reminder", "presenter", "digest", "seat"]),
+                name="meetings_notice_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.user} ({self.key})"
+
+
+class NotificationPreference(models.Model):
+    """Which session e-mails a member receives; no row means the defaults (all on).
+
+    The digest is opt-in and lives on the user (User.digest_enabled).
+    """
+
+    # The field that turns each kind of notice off (the digest is on the user).
+    FIELD_FOR_KIND = {"reminder": "reminders", "presenter": "presenter_notices", "seat": "seat_notices"}
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    reminders = models.BooleanField(default=True, help_text="A reminder 24 hours before a session.")
+    presenter_notices = models.BooleanField(
+        default=True, help_text="A notice 3 days before a session where I present."
+    )
+    seat_notices = models.BooleanField(
+        default=True, help_text="A notice when I move up from a session's waiting list."
+    )
+
+    def __str__(self) -> str:
+        return f"notification preferences of {self.user}"

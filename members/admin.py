@@ -1,7 +1,9 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from members.models import User
+from members import services
+from members.models import Invitation, User
 
 
 @admin.register(User)
@@ -45,3 +47,54 @@ class UserAdmin(BaseUserAdmin):
     def deactivate(self, request, queryset) -> None:
         changed = queryset.filter(is_active=True).exclude(pk=request.user.pk).update(is_active=False)
         self.message_user(request, f"{changed} member(s) deactivated.")
+
+
+class InvitationAddForm(forms.ModelForm):
+    class Meta:
+        model = Invitation
+        fields = ["email"]
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("Someone with this e-mail address is already a member.")
+        return email
+
+    def validate_unique(self) -> None:
+        # Inviting an address with an open invitation sends it again (the service does that).
+        pass
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invite by e-mail address; saving sends the signed signup link (members.services)."""
+
+    list_display = ["email", "invited_by", "sent_at", "accepted_at", "accepted_by"]
+    list_filter = [("accepted_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["invited_by", "accepted_by"]
+    search_fields = ["email"]
+    readonly_fields = ["invited_by", "created_at", "sent_at", "accepted_at", "accepted_by"]
+    actions = ["resend"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = InvitationAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ["email"] if obj is None else ["email", *self.readonly_fields]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change) -> None:
+        created = services.invitation_create(email=form.cleaned_data["email"], invited_by=request.user)
+        obj.pk = created.pk
+
+    @admin.action(description="Send the selected open invitations again")
+    def resend(self, request, queryset) -> None:
+        sent = 0
+        for invitation in queryset.filter(accepted_at__isnull=True):
+            services.invitation_send(invitation=invitation)
+            sent += 1
+        self.message_user(request, f"{sent} invitation(s) sent again.")

@@ -1,8 +1,11 @@
 import secrets
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 # Apps an organiser manages in full through the admin, without per-model grants.
 ORGANISER_APPS = frozenset({"papers", "meetings", "members"})
@@ -69,3 +72,57 @@ class User(AbstractUser):
 
     def has_module_perms(self, app_label: str) -> bool:
         return self._organises(app_label) or super().has_module_perms(app_label)
+
+
+class InvitationQuerySet(models.QuerySet):
+    def open(self) -> "InvitationQuerySet":
+        return self.filter(accepted_at__isnull=True)
+
+
+class Invitation(models.Model):
+    """An organiser's invitation of an e-mail address; signup happens only through one.
+
+    The link carries a signed, timestamped token (members.invitations), so it
+    expires without a stored secret; accepting or revoking makes it useless.
+    """
+
+    email = models.EmailField(max_length=254)
+    invited_by = models.ForeignKey(
+        "members.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="invitations_sent"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    accepted_by = models.OneToOneField(
+        "members.User",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="invitation",
+    )
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=models.Q(accepted_at__isnull=True),
+                name="members_invitation_open_once_per_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None
+
+    @property
+    def expires_at(self):
+        if self.sent_at is None:
+            return None
+        return self.sent_at + timedelta(days=settings.INVITATION_MAX_AGE_DAYS)

@@ -8,8 +8,9 @@ from django.utils.text import Truncator
 
 from meetings.models import Meeting
 from meetings.services import agenda_add
+from papers.csv_export import papers_csv, votes_csv
 from papers.models import Author, FetchRun, Paper, PaperAuthor, Source, Tag, Vote
-from papers.services import paper_add_tags, paper_set_status
+from papers.services import paper_add_tags, paper_resummarise, paper_set_status, source_queue_fetch
 
 
 class PaperAuthorInline(admin.TabularInline):
@@ -79,7 +80,7 @@ class PaperAdmin(admin.ModelAdmin):
     readonly_fields = ["vote_count", "trending_score", "discussed_at", "created_at", "modified_at"]
     date_hierarchy = "published_at"
     inlines = [PaperAuthorInline]
-    actions = ["list_papers", "hide_papers", "add_tags", "add_to_meeting"]
+    actions = ["list_papers", "hide_papers", "add_tags", "add_to_meeting", "export_csv", "resummarise"]
     list_per_page = 50
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -101,6 +102,11 @@ class PaperAdmin(admin.ModelAdmin):
     def list_papers(self, request: HttpRequest, queryset: QuerySet) -> None:
         changed = paper_set_status(papers=queryset, status=Paper.Status.LISTED)
         self.message_user(request, f"{changed} paper(s) listed.", messages.SUCCESS)
+
+    @admin.action(description="Re-summarise selected papers")
+    def resummarise(self, request: HttpRequest, queryset: QuerySet) -> None:
+        queued = paper_resummarise(paper_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{queued} paper(s) queued for a new TL;DR.", messages.SUCCESS)
 
     @admin.action(description="Hide selected papers")
     def hide_papers(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -139,6 +145,10 @@ class PaperAdmin(admin.ModelAdmin):
         self.message_user(request, f"Agenda of {meeting} updated.", messages.SUCCESS)
         return None
 
+    @admin.action(description="Export selected papers as CSV")
+    def export_csv(self, request: HttpRequest, queryset: QuerySet):
+        return papers_csv(queryset)
+
 
 @admin.register(Author)
 class AuthorAdmin(admin.ModelAdmin):
@@ -175,6 +185,11 @@ class VoteAdmin(admin.ModelAdmin):
     search_fields = ["paper__title", "user__username"]
     autocomplete_fields = ["paper", "user"]
     date_hierarchy = "created_at"
+    actions = ["export_csv"]
+
+    @admin.action(description="Export selected votes as CSV")
+    def export_csv(self, request: HttpRequest, queryset: QuerySet):
+        return votes_csv(queryset)
 
 
 @admin.register(Source)
@@ -183,6 +198,14 @@ class SourceAdmin(admin.ModelAdmin):
     list_filter = ["kind", "enabled"]
     search_fields = ["name", "url"]
     readonly_fields = ["etag", "last_modified", "last_fetched_at", "last_error"]
+    actions = ["fetch_now"]
+
+    @admin.action(description="Fetch selected sources now")
+    def fetch_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        queued = source_queue_fetch(source_ids=queryset.values_list("pk", flat=True))
+        self.message_user(
+            request, f"{queued} fetch(es) queued; see Fetch runs for the results.", messages.SUCCESS
+        )
 
     @admin.display(description="last error")
     def last_error_short(self, source: Source) -> str:

@@ -2,10 +2,13 @@
 
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from papers.models import Paper, Vote
+from papers import normalise
+from papers.models import Paper, Source, Tag, Vote, tag_slug
+from papers.summaries.base import Summary
 from papers.trending import SCORE_AFTER_UNVOTE_SQL, SCORE_AFTER_VOTE_SQL
 
 
@@ -83,3 +86,140 @@ def paper_add_tags(*, papers, tags) -> None:
     links = [through(paper_id=p, tag_id=t.pk) for p in paper_ids for t in tags]
     # The through table's unique (paper, tag) index makes existing pairs no-ops.
     through.objects.bulk_create(links, ignore_conflicts=True)
+
+
+# --- Pipeline: sources, suggestions, summaries (issue 3) ---------------------------
+
+SUGGEST_FORMS = (
+    "Enter an arXiv URL or id (2401.12345, arXiv:2401.12345v2, https://arxiv.org/abs/2401.12345), "
+    "a Hugging Face paper URL (https://huggingface.co/papers/2401.12345) "
+    "or a DOI (10.1234/abcd, doi:10.1234/abcd, https://doi.org/10.1234/abcd)."
+)
+# DataCite DOIs that arXiv assigns name the arXiv paper itself.
+ARXIV_DOI_PREFIX = "10.48550/arxiv."
+
+
+def _suggested_paper(reference: str) -> Paper:
+    """An unsaved pending paper holding what the reference tells; ValidationError when it is neither form."""
+    ref = normalise.arxiv_ref(reference)
+    doi = "" if ref else normalise.doi(reference)
+    if doi.startswith(ARXIV_DOI_PREFIX):
+        ref, doi = normalise.arxiv_ref(doi.removeprefix(ARXIV_DOI_PREFIX)), ""
+    if ref is not None:
+        return Paper(
+            arxiv_id=ref.id,
+            arxiv_version=ref.version,
+            title=f"arXiv:{ref.id}",
+            url=normalise.arxiv_abs_url(ref.id),
+            pdf_url=normalise.arxiv_pdf_url(ref.versioned),
+        )
+    if doi:
+        return Paper(doi=doi, title=f"doi:{doi}", url=normalise.doi_url(doi))
+    raise ValidationError({"reference": SUGGEST_FORMS})
+
+
+def _existing(paper: Paper) -> Paper | None:
+    if paper.arxiv_id:
+        return Paper.objects.filter(arxiv_id=paper.arxiv_id).first()
+    return Paper.objects.filter(doi=paper.doi).first()
+
+
+def paper_suggest(*, user, reference: str) -> tuple[Paper, bool]:
+    """Add a paper by arXiv URL or id, Hugging Face paper URL or DOI; (paper, created).
+
+    A new paper is pending with what the reference tells at once (id, links, a
+    placeholder title); a task fills in the metadata and lists it. A paper the
+    site has already comes back with created=False.
+    """
+    paper = _suggested_paper(reference if isinstance(reference, str) else "")
+    existing = _existing(paper)
+    if existing is not None:
+        return existing, False
+    paper.submitted_by = user if user is not None and user.is_authenticated else None
+    paper.status = Paper.Status.PENDING
+    try:
+        with transaction.atomic():
+            paper.save()
+    except IntegrityError:
+        # Someone added the same paper between our lookup and our insert.
+        existing = _existing(paper)
+        if existing is None:
+            raise
+        return existing, False
+    from papers.tasks import fetch_paper_metadata
+
+    fetch_paper_metadata.delay_on_commit(paper.pk)
+    return paper, True
+
+
+def paper_resummarise(*, paper_ids) -> int:
+    """Queue a fresh summary for each paper; returns how many were queued."""
+    from papers.tasks import summarise_paper
+
+    ids = list(Paper.objects.filter(pk__in=list(paper_ids)).values_list("pk", flat=True))
+    for paper_id in ids:
+        summarise_paper.delay_on_commit(paper_id)
+    return len(ids)
+
+
+def _set_keyword_tags(paper_id: int, keywords: list[str]) -> None:
+    through = Paper.tags.through
+    through.objects.filter(paper_id=paper_id, tag__kind=Tag.Kind.KEYWORD).delete()
+    slugs = {tag_slug(k): k[:100] for k in keywords if tag_slug(k)}
+    if not slugs:
+        return
+    Tag.objects.bulk_create(
+        [Tag(name=name, slug=slug, kind=Tag.Kind.KEYWORD) for slug, name in slugs.items()],
+        ignore_conflicts=True,
+    )
+    tag_ids = Tag.objects.filter(slug__in=slugs).values_list("pk", flat=True)
+    through.objects.bulk_create(
+        [through(paper_id=paper_id, tag_id=t) for t in tag_ids], ignore_conflicts=True
+    )
+
+
+def paper_summarise(*, paper_id: int, backend=None) -> Summary | None:
+    """Write a paper's TL;DR, keywords (also as keyword tags) and which backend wrote them.
+
+    Returns None when the paper is gone, or changed while it was summarised
+    (the change queued a summary of its own).
+    """
+    from papers.summaries import get_backend
+
+    paper = Paper.objects.filter(pk=paper_id).values("title", "abstract").first()
+    if paper is None:
+        return None
+    summary = (backend or get_backend()).summarise(title=paper["title"], abstract=paper["abstract"])
+    with transaction.atomic():
+        stored = Paper.objects.filter(pk=paper_id, title=paper["title"], abstract=paper["abstract"]).update(
+            summary=summary.text,
+            summary_backend=summary.backend,
+            keywords=summary.keywords,
+            modified_at=timezone.now(),
+        )
+        if not stored:
+            return None
+        _set_keyword_tags(paper_id, summary.keywords)
+    return summary
+
+
+def source_create(
+    *, name: str, kind: str, url: str, interval: int = 360, auto_list: bool = True, fetch_limit: int = 200
+) -> Source:
+    """A new source, validated like the admin form; raises ValidationError."""
+    source = Source(
+        name=name, kind=kind, url=url, interval=interval, auto_list=auto_list, fetch_limit=fetch_limit
+    )
+    source.full_clean()
+    source.save()
+    return source
+
+
+def source_queue_fetch(*, source_ids) -> int:
+    """Queue a fetch of each source now, due or not; returns how many were queued."""
+    from papers.tasks import fetch_source
+
+    ids = list(Source.objects.filter(pk__in=list(source_ids)).values_list("pk", flat=True))
+    for source_id in ids:
+        fetch_source.delay_on_commit(source_id, force=True)
+    return len(ids)

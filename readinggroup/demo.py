@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from meetings.models import RSVP, AgendaItem, Meeting
-from members.models import User
+from members.models import Invitation, User
 from papers.models import Author, Paper, PaperAuthor, Source, Tag, tag_slug
 from papers.services import paper_vote_set
 
@@ -232,6 +232,12 @@ def _ensure_members(report: DemoReport) -> list[User]:
     return members
 
 
+def _ensure_invitations(members: list[User]) -> None:
+    # One open invitation (not mailed) so the invitation pages have something to show.
+    if not Invitation.objects.filter(email__iexact="newcomer@example.org").exists():
+        Invitation.objects.create(email="newcomer@example.org", invited_by=members[0], sent_at=timezone.now())
+
+
 def _ensure_sources() -> None:
     for name, kind, url in DEMO_SOURCES:
         Source.objects.get_or_create(name=name, defaults={"kind": kind, "url": url, "enabled": False})
@@ -334,6 +340,7 @@ def seed_demo(*, paper_count: int = 200) -> DemoReport:
     report = DemoReport()
     now = timezone.now()
     members = _ensure_members(report)
+    _ensure_invitations(members)
     _ensure_sources()
     topics, categories = _ensure_tags()
     before = set(Paper.objects.filter(doi__startswith=DEMO_DOI_PREFIX).values_list("pk", flat=True))

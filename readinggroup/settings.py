@@ -4,9 +4,11 @@ With no environment at all the site runs on the embedded default: DEBUG on,
 SQLite and the Celery filesystem broker under var/, e-mail on the console.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 
 from readinggroup.envparse import env_bool, env_int, env_list
@@ -50,6 +52,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "corsheaders",
     "django_htmx",
+    "csp",
+    "axes",
     "members",
     "papers",
     "meetings",
@@ -58,6 +62,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -66,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "readinggroup.urls"
@@ -192,12 +199,171 @@ ARXIV_API_URL = env.str("ARXIV_API_URL", default="https://export.arxiv.org/api/q
 TRENDING_HALF_LIFE_DAYS = env_int("TRENDING_HALF_LIFE_DAYS", default=3)
 
 # --- Pipeline: fetching and summarising (issue 3) ------------------------------
+# Seconds, except FETCH_MAX_BYTES. See README "Sources and summaries".
+FETCH_CHECK_SECONDS = env_int("FETCH_CHECK_SECONDS", default=300, minimum=10)
+FETCH_CONNECT_TIMEOUT = env.float("FETCH_CONNECT_TIMEOUT", default=10.0)
+FETCH_READ_TIMEOUT = env.float("FETCH_READ_TIMEOUT", default=30.0)
+FETCH_TOTAL_TIMEOUT = env.float("FETCH_TOTAL_TIMEOUT", default=120.0)
+FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", default=20_000_000, minimum=1024)
+FETCH_RETRIES = env_int("FETCH_RETRIES", default=3)
+FETCH_BACKOFF_SECONDS = env.float("FETCH_BACKOFF_SECONDS", default=2.0)
+FETCH_BACKOFF_MAX_SECONDS = env.float("FETCH_BACKOFF_MAX_SECONDS", default=60.0)
+# arXiv asks for no more than one request every three seconds.
+FETCH_ARXIV_INTERVAL_SECONDS = env.float("FETCH_ARXIV_INTERVAL_SECONDS", default=3.0)
+FETCH_ARXIV_PAGE_SIZE = env_int("FETCH_ARXIV_PAGE_SIZE", default=100, minimum=1)
+# Crossref-compatible metadata for papers added by DOI.
+CROSSREF_API_URL = env.str("CROSSREF_API_URL", default="https://api.crossref.org/works")
+CELERY_BEAT_SCHEDULE["fetch-due-sources"] = {
+    "task": "papers.tasks.fetch_due_sources",
+    "schedule": FETCH_CHECK_SECONDS,
+}
+# Lets two sites (or a test run) share one Redis without taking each other's tasks.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# Papers per summarising task: one for an LLM (each may take SUMMARY_LLM_TIMEOUT), more offline.
+SUMMARY_TASK_BATCH = env_int(
+    "SUMMARY_TASK_BATCH", default=1 if SUMMARY_BACKEND == "llm" else 20, minimum=1
+)
 
 # --- REST API (issue 4) -------------------------------------------------------
+# Versioned API under /api/v1/ (readinggroup/api.py); see the README's "REST API" section.
+API_THROTTLE_RATES = {
+    "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
+    "user": env.str("API_THROTTLE_USER", default="300/minute"),
+    # Login is stricter: counted per client IP address, whatever the outcome.
+    "login": env.str("API_THROTTLE_LOGIN", default="5/minute"),
+}
+for _scope, _rate in API_THROTTLE_RATES.items():
+    _count, _, _period = _rate.partition("/")
+    if not _count.isdigit() or _period not in {"second", "minute", "hour", "day", "s", "m", "h", "d"}:
+        raise ImproperlyConfigured(
+            f"API_THROTTLE_{_scope.upper()}={_rate!r}: write N/second, N/minute, N/hour or N/day."
+        )
+REST_FRAMEWORK = {
+    # Tokens first: an anonymous request is answered 401 with "WWW-Authenticate: Token".
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "readinggroup.rest.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["readinggroup.rest.permissions.MemberOrPublicRead"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "readinggroup.rest.throttles.AnonThrottle",
+        "readinggroup.rest.throttles.UserThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": API_THROTTLE_RATES,
+    # Client IP for throttling: the address the last trusted proxy saw, never a spoofable header.
+    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", default=0),
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": None,
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "readinggroup.rest.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "readinggroup.rest.errors.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "UNICODE_JSON": True,
+}
+API_PAGE_SIZE = env_int("API_PAGE_SIZE", default=20, minimum=1)
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", default=100, minimum=API_PAGE_SIZE)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env_int("API_TOKEN_TTL_DAYS", default=30, minimum=1)),
+    # No refresh on use: authenticating a request then costs one read and never a write.
+    "AUTO_REFRESH": False,
+    "AUTH_HEADER_PREFIX": "Token",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "readinggroup API",
+    "DESCRIPTION": (
+        "The reading group's papers, votes, suggestions, tags, sessions and RSVPs, for mobile "
+        "and other clients. Log in with POST /api/v1/auth/login/ and send "
+        "`Authorization: Token <token>`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "PaperStatusEnum": "papers.models.Paper.Status",
+        "RsvpAnswerEnum": "meetings.models.RSVP.Answer",
+        "MeetingStatusEnum": "meetings.models.Meeting.Status",
+    },
+}
+# CORS for browser clients on other origins: off until origins are listed.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/"
+CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
 
 # --- Web site (issue 5) -------------------------------------------------------
+# Content-Security-Policy on every HTML response: scripts, styles and images
+# from the site itself only; templates that really need an inline script get a
+# per-request nonce ({{ request.csp_nonce }}), never 'unsafe-inline'.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp_constants.SELF],
+        "script-src": [csp_constants.SELF, csp_constants.NONCE],
+        "style-src": [csp_constants.SELF],
+        "img-src": [csp_constants.SELF, "data:"],
+        "font-src": [csp_constants.SELF],
+        "connect-src": [csp_constants.SELF],
+        "form-action": [csp_constants.SELF],
+        "frame-ancestors": [csp_constants.NONE],
+        "base-uri": [csp_constants.SELF],
+        "object-src": [csp_constants.NONE],
+    }
+}
+# Login rate limiting (django-axes): 5 failures per username and IP address
+# lock that pair out for 30 minutes. The standalone backend must come first.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "members.lockout.lockout_response"
+# Behind proxies REMOTE_ADDR is the last proxy: say how many append to X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "members.lockout.client_ip"
+# Signup is by invitation only; an invitation link works for this long.
+INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", default=7)
+PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # one day, in seconds
+PAGE_SIZE = 30
 
 # --- Sessions, notifications, calendars, feeds (issue 6) -----------------------
+from celery.schedules import crontab  # noqa: E402 - kept beside the schedule it builds
+
+# An unsubscribe link in an e-mail works for this long.
+UNSUBSCRIBE_MAX_AGE_DAYS = env_int("UNSUBSCRIBE_MAX_AGE_DAYS", default=90)
+# The weekly digest goes out on this day at this hour (Celery's time zone, UTC).
+DIGEST_WEEKDAY = env.str("DIGEST_WEEKDAY", default="mon")
+DIGEST_HOUR = env_int("DIGEST_HOUR", default=7)
+# How often beat looks for due reminders and presenter notices.
+NOTICE_CHECK_MINUTES = env_int("NOTICE_CHECK_MINUTES", default=10)
+try:
+    _digest_schedule = crontab(minute=0, hour=DIGEST_HOUR, day_of_week=DIGEST_WEEKDAY)
+except ValueError as error:
+    raise ImproperlyConfigured(f"DIGEST_WEEKDAY / DIGEST_HOUR: {error}") from None
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "meetings-send-reminders": {
+            "task": "meetings.tasks.send_reminders",
+            "schedule": NOTICE_CHECK_MINUTES * 60,
+        },
+        "meetings-send-presenter-notices": {
+            "task": "meetings.tasks.send_presenter_notices",
+            "schedule": NOTICE_CHECK_MINUTES * 60,
+        },
+        "meetings-send-weekly-digest": {
+            "task": "meetings.tasks.send_weekly_digest",
+            "schedule": _digest_schedule,
+        },
+    }
+)
 
 # --- Security -----------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

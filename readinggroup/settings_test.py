@@ -17,3 +17,6 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# Django's test client calls authenticate() without a request, which django-axes
+# refuses; tests that exercise login rate limiting turn it back on explicitly.
+AXES_ENABLED = False

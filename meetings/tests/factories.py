@@ -3,7 +3,7 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from meetings.models import RSVP, AgendaItem, Meeting
+from meetings.models import RSVP, AgendaItem, Meeting, PresenterOffer
 
 
 class MeetingFactory(factory.django.DjangoModelFactory):
@@ -30,3 +30,10 @@ class RSVPFactory(factory.django.DjangoModelFactory):
 
     meeting = factory.SubFactory(MeetingFactory)
     answer = RSVP.Answer.YES
+
+
+class PresenterOfferFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PresenterOffer
+
+    item = factory.SubFactory(AgendaItemFactory)

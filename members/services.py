@@ -1,0 +1,93 @@
+"""Writes for members: invitations and signup, preferences, calendar token, API tokens."""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from knox.models import AuthToken
+
+from members.invitations import InvitationLinkError, read_token
+from members.models import Invitation, User
+
+
+@transaction.atomic
+def invitation_create(*, email: str, invited_by: User | None) -> Invitation:
+    """Invite an address (or invite it again: the open invitation is re-sent with a fresh link)."""
+    email = User.objects.normalize_email(email).strip()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError({"email": "Someone with this e-mail address is already a member."})
+    invitation = Invitation.objects.open().select_for_update().filter(email__iexact=email).first()
+    if invitation is None:
+        try:
+            with transaction.atomic():
+                invitation = Invitation.objects.create(email=email, invited_by=invited_by)
+        except IntegrityError:  # invited concurrently
+            invitation = Invitation.objects.open().get(email__iexact=email)
+    invitation_send(invitation=invitation)
+    return invitation
+
+
+def invitation_send(*, invitation: Invitation) -> None:
+    from members.tasks import send_invitation  # the task module imports these services
+
+    Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
+    send_invitation.delay_on_commit(invitation.pk)
+
+
+def invitation_revoke(*, invitation: Invitation) -> bool:
+    """Delete an open invitation, which makes its link useless; accepted ones are kept."""
+    deleted, _ = Invitation.objects.open().filter(pk=invitation.pk).delete()
+    return bool(deleted)
+
+
+def invitation_from_token(token: str) -> Invitation:
+    """The open invitation a link stands for; raises InvitationLinkError otherwise."""
+    invitation_id, email = read_token(token)
+    invitation = Invitation.objects.filter(pk=invitation_id, email__iexact=email).first()
+    if invitation is None:
+        raise InvitationLinkError("This invitation was withdrawn. Ask an organiser for a new one.")
+    if not invitation.is_open:
+        raise InvitationLinkError("This invitation has been used already. Log in instead.")
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, username: str, password: str) -> User:
+    """Create the member an invitation stands for; the invitation cannot be used again."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_open:
+        raise ValidationError("This invitation has been used already.")
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": "This username is taken."})
+    user = User(username=username, email=invitation.email)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:
+        raise ValidationError("This username or e-mail address is taken.") from None
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return user
+
+
+def user_update_profile(*, user: User, changes: dict) -> User:
+    allowed = {"display_name", "first_name", "last_name", "email", "digest_enabled"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"Not profile fields: {', '.join(sorted(unknown))}")
+    for field, value in changes.items():
+        setattr(user, field, value)
+    user.save(update_fields=list(changes))
+    return user
+
+
+def api_token_create(*, user: User) -> tuple[AuthToken, str]:
+    """A new API token (django-rest-knox): the clear text is returned once and never stored."""
+    return AuthToken.objects.create(user=user)
+
+
+def api_token_revoke(*, user: User, token_key: str) -> int:
+    """Delete the member's token(s) with this public key prefix; returns how many went."""
+    deleted, _ = AuthToken.objects.filter(user=user, token_key=token_key).delete()
+    return deleted

@@ -1,0 +1,142 @@
+"""The paper filters the API and the web pages share (django-filter).
+
+    PaperFilter(request.GET, queryset=papers, request=request).qs
+
+applies the filters, then the order: an explicit `ordering`, else best match first
+for a search (`q`), else trending. `status` exists for organisers only; for everyone
+else it is dropped, and only listed papers are ever shown.
+"""
+
+from datetime import date, datetime, time, timedelta
+
+import django_filters
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+
+from papers.models import Paper, Vote
+from papers.selectors import ORDERINGS, paper_search
+
+ORDERING_CHOICES = [
+    ("trending", "Trending: votes with time decay"),
+    ("votes", "Most votes"),
+    ("newest", "Newest publications"),
+    ("queue", "Vote queue: undiscussed papers by votes"),
+]
+DEFAULT_ORDERING = "trending"
+TRUE_WORDS = {"true", "1", "yes", "on"}
+FALSE_WORDS = {"false", "0", "no", "off"}
+
+
+class StrictBooleanField(forms.Field):
+    """true/false (or 1/0, yes/no, on/off); anything else is an error, not "no filter"."""
+
+    def to_python(self, value) -> bool | None:
+        if value in (None, ""):
+            return None
+        word = str(value).strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise ValidationError("Give true or false.", code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class IdField(forms.IntegerField):
+    """A database id: a positive whole number within BIGINT range (larger ones overflow SQLite)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(min_value=1, max_value=2**63 - 1, **kwargs)
+
+
+@extend_schema_field({"type": "integer", "minimum": 1})
+class IdFilter(django_filters.NumberFilter):
+    field_class = IdField
+
+
+def _start_of_day(day: date) -> datetime | None:
+    """Midnight of the day in the site's time zone; None (no bound) at the ends of the calendar,
+    where converting to UTC would leave datetime's range."""
+    if not 1 < day.year < 9999:
+        return None
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _is_organiser(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_organiser)
+
+
+class PaperFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_q", max_length=200, label="Full-text search of title, TL;DR, keywords and abstract"
+    )
+    tag = django_filters.CharFilter(field_name="tags__slug", max_length=100, label="Tag slug")
+    source = IdFilter(field_name="source_id", label="Source id")
+    published_since = django_filters.DateFilter(method="filter_since", label="Published on or after")
+    published_until = django_filters.DateFilter(method="filter_until", label="Published on or before")
+    voted = django_filters.ChoiceFilter(
+        choices=[("me", "me")], method="filter_voted", label="voted=me: only papers I voted for"
+    )
+    discussed = StrictBooleanFilter(method="filter_discussed", label="Discussed at a session (true/false)")
+    status = django_filters.ChoiceFilter(
+        choices=Paper.Status.choices,
+        method="filter_status",
+        label="Status (organisers only; others always see listed papers). Default: listed",
+    )
+    ordering = django_filters.ChoiceFilter(
+        choices=ORDERING_CHOICES,
+        method="filter_ordering",
+        label="Order (default: best match when searching, else trending)",
+    )
+
+    class Meta:
+        model = Paper
+        fields: list[str] = []
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None) -> None:
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        self.user = getattr(request, "user", None)
+        if not _is_organiser(self.user):
+            self.filters.pop("status")
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        if not self.form.cleaned_data.get("status"):
+            queryset = queryset.filter(status=Paper.Status.LISTED)
+        queryset = super().filter_queryset(queryset)
+        order = self.form.cleaned_data.get("ordering")
+        if order == "queue":
+            queryset = queryset.filter(discussed_at__isnull=True)
+        if order or not self.form.cleaned_data.get("q"):
+            queryset = queryset.order_by(*ORDERINGS[order or DEFAULT_ORDERING])
+        return queryset
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return paper_search(queryset, value)
+
+    def filter_since(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
+        start = _start_of_day(value)
+        return queryset.filter(published_at__gte=start) if start else queryset
+
+    def filter_until(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
+        end = _start_of_day(value + timedelta(days=1)) if value.year < 9999 else None
+        return queryset.filter(published_at__lt=end) if end else queryset
+
+    def filter_voted(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if self.user is None or not self.user.is_authenticated:
+            return queryset.none()
+        return queryset.filter(Exists(Vote.objects.filter(user=self.user, paper=OuterRef("pk"))))
+
+    def filter_discussed(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        return queryset.filter(discussed_at__isnull=not value)
+
+    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(status=value)
+
+    def filter_ordering(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset  # applied last, in filter_queryset, so it wins over a search's order

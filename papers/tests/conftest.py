@@ -1,0 +1,33 @@
+"""Fixtures for the pipeline tests: fast fetch settings and fixture files."""
+
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).with_name("fixtures")
+
+
+@pytest.fixture(autouse=True)
+def _fast_fetching(settings):
+    """No 3-second arXiv pauses or multi-second backoffs in tests."""
+    settings.FETCH_ARXIV_INTERVAL_SECONDS = 0
+    settings.FETCH_BACKOFF_SECONDS = 0.001
+    settings.FETCH_BACKOFF_MAX_SECONDS = 5
+    settings.FETCH_READ_TIMEOUT = 2
+    settings.FETCH_CONNECT_TIMEOUT = 2
+    settings.FETCH_RETRIES = 2
+
+
+def fixture_bytes(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Ids of papers queued for summarising, whether one per task or a few per task."""
+    from papers import tasks
+
+    ids: list[int] = []
+    monkeypatch.setattr(tasks.summarise_paper, "delay_on_commit", ids.append)
+    monkeypatch.setattr(tasks.summarise_papers, "delay_on_commit", ids.extend)
+    return ids

@@ -1,0 +1,89 @@
+"""Queries per API request stay flat whatever the page size (token authentication included).
+
+Budgets from the issue: list <= 4, detail <= 5, vote <= 4. Authentication is one of
+them: the token and its member in one query, no write (readinggroup.rest.authentication).
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from meetings.tests.factories import AgendaItemFactory, MeetingFactory
+from papers.services import paper_vote_set
+from papers.tests.factories import PaperFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _papers(count: int, voter) -> list:
+    tags = [TagFactory(name=f"topic {n}") for n in range(3)]
+    papers = [
+        PaperFactory(tags=tags, authors=["One Author", "Two Author", "Three Author"]) for _ in range(count)
+    ]
+    for paper in papers[::2]:
+        paper_vote_set(user=voter, paper_id=paper.pk, voted=True)
+    return papers
+
+
+@pytest.mark.parametrize("page_size", [5, 50])
+def test_the_paper_list_takes_four_queries_at_any_page_size(
+    api, member, page_size, django_assert_num_queries
+):
+    _papers(50, member)
+    client = api(member)
+    with django_assert_num_queries(4):  # token+member, page, authors, tags
+        response = client.get("/api/v1/papers/", {"page_size": page_size, "q": "study", "tag": "topic-1"})
+    assert len(response.json()["results"]) == page_size
+
+
+def test_a_filtered_later_page_takes_four_queries_too(api, member, django_assert_num_queries):
+    _papers(12, member)
+    client = api(member)
+    next_url = client.get("/api/v1/papers/", {"page_size": 5, "voted": "me", "ordering": "votes"}).json()[
+        "next"
+    ]
+    with django_assert_num_queries(4):
+        client.get(next_url)
+
+
+def test_anonymous_lists_take_three_queries(api, django_assert_num_queries):
+    for _ in range(10):
+        PaperFactory(tags=[TagFactory()])
+    with django_assert_num_queries(3):
+        api().get("/api/v1/papers/")
+
+
+def test_a_paper_takes_five_queries(api, member, django_assert_num_queries):
+    paper = _papers(1, member)[0]
+    for _ in range(3):
+        AgendaItemFactory(meeting=MeetingFactory(), paper=paper)
+    client = api(member)
+    with django_assert_num_queries(5):  # token+member, paper, authors, tags, sessions
+        response = client.get(f"/api/v1/papers/{paper.pk}/")
+    assert len(response.json()["meetings"]) == 3
+
+
+def test_a_304_costs_no_more_queries_than_the_full_response(api, member, django_assert_max_num_queries):
+    _papers(20, member)
+    client = api(member)
+    etag = client.get("/api/v1/papers/")["ETag"]
+    with django_assert_max_num_queries(4):
+        assert client.get("/api/v1/papers/", HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
+@pytest.mark.parametrize("method", ["put", "delete"])
+def test_a_vote_takes_at_most_four_queries(api, member, method):
+    """Statements that read or write data; transaction control is left out of the count
+    because it differs by backend and test mode (SQLite logs BEGIN/COMMIT, PostgreSQL
+    does not, and test transactions turn the service's atomic block into SAVEPOINTs)."""
+    paper = PaperFactory()
+    client = api(member)
+    with CaptureQueriesContext(connection) as queries:
+        response = getattr(client, method)(f"/api/v1/papers/{paper.pk}/vote/")
+    assert response.status_code == 200
+    statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(TRANSACTION_CONTROL)]
+    # token+member, then INSERT/DELETE ... RETURNING and UPDATE ... RETURNING (or SELECT of the count)
+    assert len(statements) == 3, statements

@@ -1,0 +1,97 @@
+"""paper_search: PostgreSQL full-text search with ranking and trigram near-misses; SQLite fallback."""
+
+import pytest
+from django.db import connection
+
+from papers.models import Paper
+from papers.selectors import paper_search
+from papers.tests.factories import PaperFactory
+
+pytestmark = pytest.mark.django_db
+LIST = "/api/v1/papers/"
+
+
+def _search(q: str) -> list[int]:
+    return list(paper_search(Paper.objects.listed(), q).values_list("pk", flat=True))
+
+
+def test_an_empty_query_leaves_the_papers_alone():
+    PaperFactory()
+    assert paper_search(Paper.objects.all(), "   ").count() == 1
+
+
+def test_every_word_must_match_somewhere():
+    both = PaperFactory(title="Sparse attention", summary="Cheap long documents.")
+    PaperFactory(title="Sparse codes", summary="Dictionary learning.")
+    assert _search("sparse documents") == [both.pk]
+
+
+@pytest.mark.postgres
+def test_stemming_finds_other_forms_of_a_word():
+    paper = PaperFactory(title="Training transformers on graphs")
+    PaperFactory(title="Unrelated things")
+    assert _search("transformer trained") == [paper.pk]
+
+
+@pytest.mark.postgres
+def test_title_matches_rank_above_abstract_matches():
+    in_abstract = PaperFactory(title="A method", abstract="We apply diffusion to audio.")
+    in_title = PaperFactory(title="Diffusion for audio", abstract="A method.")
+    assert _search("diffusion") == [in_title.pk, in_abstract.pk]
+
+
+@pytest.mark.postgres
+def test_web_search_syntax_phrases_and_exclusions():
+    exact = PaperFactory(title="Reinforcement learning from human feedback")
+    other = PaperFactory(title="Human learning and feedback from reinforcement")
+    assert _search('"reinforcement learning"') == [exact.pk]
+    assert set(_search("feedback -reinforcement")) == set()
+    assert set(_search("feedback or nothing")) == {exact.pk, other.pk}
+
+
+@pytest.mark.postgres
+def test_a_typo_in_a_title_word_still_finds_the_paper():
+    paper = PaperFactory(title="Mixture of experts for translation", summary="", abstract="")
+    PaperFactory(title="Convolutional image models", summary="", abstract="")
+    assert _search("translaton") == [paper.pk]  # the stemmer alone finds nothing here
+
+
+@pytest.mark.postgres
+def test_keywords_are_searched_and_the_trigger_follows_saves():
+    paper = PaperFactory(title="A method", keywords=["retrieval"])
+    assert _search("retrieval") == [paper.pk]
+    paper.keywords = ["segmentation"]
+    paper.save()  # Paper.save never writes search_vector; the trigger recomputes it
+    assert _search("retrieval") == []
+    assert _search("segmentation") == [paper.pk]
+
+
+@pytest.mark.postgres
+def test_search_uses_the_stored_vector(django_assert_num_queries):
+    PaperFactory(title="Graph neural networks")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM papers_paper WHERE search_vector IS NULL")
+        assert cursor.fetchone()[0] == 0
+    query = str(paper_search(Paper.objects.all(), "graph").query)
+    assert "search_vector" in query and "websearch_to_tsquery" in query
+
+
+@pytest.mark.postgres
+def test_operator_only_queries_are_harmless(api, member):
+    PaperFactory(title="Anything")
+    for q in ['"', "-", "or", "!!", "(", "&|:*", "the"]:
+        assert api(member).get(LIST, {"q": q}).status_code == 200, q
+
+
+def test_searching_through_the_api_pages_by_rank(api, member):
+    papers = [PaperFactory(title=f"Graph study {n}") for n in range(5)]
+    client = api(member)
+    first = client.get(LIST, {"q": "graph", "page_size": 2}).json()
+    seen = [p["id"] for p in first["results"]]
+    url = first["next"]
+    while url:
+        page = client.get(url).json()
+        seen += [p["id"] for p in page["results"]]
+        url = page["next"]
+    assert sorted(seen) == sorted(p.pk for p in papers)
+    assert len(seen) == len(set(seen))

@@ -1,0 +1,125 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from papers import normalise
+
+
+@pytest.mark.parametrize(
+    ("value", "expected_id", "expected_version"),
+    [
+        ("2401.12345", "2401.12345", None),
+        ("2401.12345v3", "2401.12345", 3),
+        ("0704.0001", "0704.0001", None),
+        ("arXiv:2401.12345v2", "2401.12345", 2),
+        ("ARXIV:2401.12345", "2401.12345", None),
+        ("  arxiv:2401.12345  ", "2401.12345", None),
+        ("oai:arXiv.org:2403.02001v1", "2403.02001", 1),
+        ("https://arxiv.org/abs/2401.12345", "2401.12345", None),
+        ("http://arxiv.org/abs/2401.12345v2", "2401.12345", 2),
+        ("https://arxiv.org/pdf/2401.12345v2", "2401.12345", 2),
+        ("https://arxiv.org/pdf/2401.12345v2.pdf", "2401.12345", 2),
+        ("https://arxiv.org/pdf/2401.12345.pdf", "2401.12345", None),
+        ("https://arxiv.org/html/2401.12345v1", "2401.12345", 1),
+        ("https://export.arxiv.org/abs/2401.12345/", "2401.12345", None),
+        ("https://www.arxiv.org/abs/2401.12345?context=cs", "2401.12345", None),
+        ("https://arxiv.org/abs/2401.12345#comments", "2401.12345", None),
+        ("hep-th/9901001", "hep-th/9901001", None),
+        ("hep-th/9901001v2", "hep-th/9901001", 2),
+        ("math.GT/0309136", "math/0309136", None),
+        ("math.GT/0309136v1", "math/0309136", 1),
+        ("arXiv:cond-mat/0102003", "cond-mat/0102003", None),
+        ("https://arxiv.org/abs/math.GT/0309136v1", "math/0309136", 1),
+        ("http://arxiv.org/pdf/math.GT/0309136v1.pdf", "math/0309136", 1),
+        ("https://arxiv.org/abs/hep-th/9901001", "hep-th/9901001", None),
+        ("HEP-TH/9901001", "hep-th/9901001", None),
+        ("https://huggingface.co/papers/2401.12345", "2401.12345", None),
+        ("https://huggingface.co/papers/2401.12345/", "2401.12345", None),
+        ("https://huggingface.co/papers/2401.12345?utm=x", "2401.12345", None),
+    ],
+)
+def test_it_reads_arxiv_ids_in_every_form(value, expected_id, expected_version):
+    ref = normalise.arxiv_ref(value)
+    assert ref == normalise.ArxivRef(expected_id, expected_version)
+    assert normalise.arxiv_id(value) == expected_id
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "2401.1234567",  # too many digits
+        "2413.12345",  # month 13
+        "2401.123",
+        "hello world",
+        "https://example.org/abs/2401.12345",  # not arxiv.org
+        "https://arxiv.org/list/cs.LG/recent",
+        "https://notarxiv.org/abs/2401.12345",
+        "https://huggingface.co/models/2401.12345",
+        "hep-th/99010011",
+        "10.1234/abc",
+        "2401.12345v0",
+        "٢٤٠١.١٢٣٤٥",  # non-ASCII digits are not an id
+    ],
+)
+def test_it_finds_no_arxiv_id_where_there_is_none(value):
+    assert normalise.arxiv_ref(value) is None
+    assert normalise.arxiv_id(value) == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("10.1234/ABC.def", "10.1234/abc.def"),
+        ("doi:10.1234/ABC", "10.1234/abc"),
+        ("DOI: 10.1234/ABC", "10.1234/abc"),
+        ("https://doi.org/10.1234/ABC", "10.1234/abc"),
+        ("http://dx.doi.org/10.1234/ABC", "10.1234/abc"),
+        ("https://doi.org/10.1000%2F182", "10.1000/182"),
+        ("10.1234/abc.", "10.1234/abc"),
+        (" 10.48550/arXiv.2401.12345 ", "10.48550/arxiv.2401.12345"),
+        ("https://example.org/10.1234/abc", ""),
+        ("11.1234/abc", ""),
+        ("10.12/abc", ""),
+        ("10.1234/", ""),
+        ("not a doi", ""),
+        ("", ""),
+    ],
+)
+def test_it_normalises_dois(value, expected):
+    assert normalise.doi(value) == expected
+
+
+def test_the_title_key_ignores_case_accents_and_punctuation():
+    assert normalise.title_key("Ångström: {A} Study!") == normalise.title_key("angstrom a study")
+
+
+_ID_LIKE = st.one_of(
+    st.text(),
+    st.from_regex(r"(arXiv:)?\d{4}\.\d{4,5}(v\d{1,5})?", fullmatch=True),
+    st.from_regex(r"[a-zA-Z-]{2,8}(\.[A-Z]{2})?/\d{7}(v\d)?", fullmatch=True),
+    st.from_regex(r"https?://([a-z]+\.)?arxiv\.org/(abs|pdf|html)/\S{0,20}", fullmatch=True),
+    st.from_regex(r"(doi:|https://doi\.org/)?10\.\d{4,9}/\S{1,30}", fullmatch=True),
+)
+
+
+@given(_ID_LIKE)
+def test_arxiv_normalisation_never_crashes_and_is_idempotent(value):
+    once = normalise.arxiv_id(value)
+    assert normalise.arxiv_id(once) == once
+    ref = normalise.arxiv_ref(value)
+    if ref is not None:
+        assert normalise.arxiv_ref(ref.versioned) == ref
+
+
+@given(_ID_LIKE)
+def test_doi_normalisation_never_crashes_and_is_idempotent(value):
+    once = normalise.doi(value)
+    assert normalise.doi(once) == once
+    assert once == once.lower()
+
+
+@given(st.text())
+def test_title_keys_never_crash_and_are_idempotent(value):
+    once = normalise.title_key(value)
+    assert normalise.title_key(once) == once

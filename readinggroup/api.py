@@ -1,0 +1,52 @@
+"""The versioned REST API: every route under /api/v1/ (included from readinggroup/urls.py).
+
+The views live with their apps (papers/api.py, meetings/api.py, members/api.py); what
+they share (auth, errors, throttles, pagination, conditional GET) is in readinggroup/rest/.
+"""
+
+from csp.decorators import csp_update
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from rest_framework.permissions import AllowAny
+from rest_framework.routers import DefaultRouter
+
+from meetings.api import MeetingViewSet
+from members.api import MeView
+from papers.api import PaperViewSet, TagViewSet
+from readinggroup.rest.auth import LoginView, LogoutAllView, LogoutView
+from readinggroup.rest.errors import not_found
+
+
+class Router(DefaultRouter):
+    include_root_view = True
+    include_format_suffixes = False
+
+
+router = Router(trailing_slash=True)
+router.register("papers", PaperViewSet, basename="paper")
+router.register("tags", TagViewSet, basename="tag")
+router.register("meetings", MeetingViewSet, basename="meeting")
+
+# Swagger UI and ReDoc set styles inline; scripts still come from this site only.
+docs_csp = csp_update({"style-src": ["'unsafe-inline'"]})
+
+app_name = "api"
+urlpatterns = [
+    path("auth/login/", LoginView.as_view(), name="login"),
+    path("auth/logout/", LogoutView.as_view(), name="logout"),
+    path("auth/logoutall/", LogoutAllView.as_view(), name="logoutall"),
+    path("me/", MeView.as_view(), name="me"),
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
+    path(
+        "docs/",
+        docs_csp(SpectacularSwaggerSplitView.as_view(url_name="api:schema", permission_classes=[AllowAny])),
+        name="docs",
+    ),
+    path(
+        "redoc/",
+        docs_csp(SpectacularRedocView.as_view(url_name="api:schema", permission_classes=[AllowAny])),
+        name="redoc",
+    ),
+    path("", include(router.urls)),
+    re_path(r"^.*$", not_found),
+]

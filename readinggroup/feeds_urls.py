@@ -1,0 +1,16 @@
+"""RSS and Atom feeds, under /feeds/."""
+
+from django.urls import path
+
+from meetings.feeds import MeetingsAtomFeed, MeetingsFeed
+from papers.feeds import NewPapersAtomFeed, NewPapersFeed, QueueAtomFeed, QueueFeed
+
+app_name = "feeds"
+urlpatterns = [
+    path("papers/new.rss", NewPapersFeed(), name="papers-new-rss"),
+    path("papers/new.atom", NewPapersAtomFeed(), name="papers-new-atom"),
+    path("papers/queue.rss", QueueFeed(), name="queue-rss"),
+    path("papers/queue.atom", QueueAtomFeed(), name="queue-atom"),
+    path("meetings.rss", MeetingsFeed(), name="meetings-rss"),
+    path("meetings.atom", MeetingsAtomFeed(), name="meetings-atom"),
+]
