@@ -3,12 +3,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, Q, QuerySet
 from django.http import HttpRequest
-from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from meetings import services
 from meetings.models import RSVP, AgendaItem, Meeting, Notice, PresenterOffer
 from meetings.selectors import presenter_suggest
+from readinggroup.admin_actions import intermediate_form
 
 
 class AgendaItemForm(forms.ModelForm):
@@ -82,17 +82,7 @@ def _rsvp_count(answer: str) -> Count:
 class MeetingAdminForm(forms.ModelForm):
     class Meta:
         model = Meeting
-        fields = [
-            "title",
-            "starts_at",
-            "ends_at",
-            "location",
-            "video_url",
-            "capacity",
-            "notes",
-            "slides_url",
-            "recording_url",
-        ]
+        fields = services.MEETING_FIELDS
 
     def clean(self):
         cleaned = super().clean()
@@ -181,18 +171,9 @@ class MeetingAdmin(admin.ModelAdmin):
 
     @admin.action(description="Fill agenda from the vote queue")
     def fill_agenda(self, request: HttpRequest, queryset: QuerySet):
-        form = FillAgendaForm(request.POST if "apply" in request.POST else None)
-        if not (form.is_bound and form.is_valid()):
-            context = {
-                **self.admin_site.each_context(request),
-                "title": "Fill agenda from the vote queue",
-                "form": form,
-                "queryset": queryset,
-                "opts": self.model._meta,
-                "action": request.POST["action"],
-                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
-            }
-            return TemplateResponse(request, "admin/meetings/meeting/action_form.html", context)
+        form = intermediate_form(self, request, queryset, FillAgendaForm, "Fill agenda from the vote queue")
+        if not isinstance(form, FillAgendaForm):
+            return form
         count = form.cleaned_data["count"]
         self._each(
             request,

@@ -3,7 +3,7 @@
 from django import forms
 
 from meetings.models import Meeting
-from meetings.services import FILL_AGENDA_MAX
+from meetings.services import FILL_AGENDA_MAX, MEETING_FIELDS
 from members.models import User
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -14,17 +14,7 @@ class MeetingForm(forms.ModelForm):
 
     class Meta:
         model = Meeting
-        fields = [
-            "title",
-            "starts_at",
-            "ends_at",
-            "location",
-            "video_url",
-            "capacity",
-            "notes",
-            "slides_url",
-            "recording_url",
-        ]
+        fields = MEETING_FIELDS
         widgets = {
             "starts_at": DATETIME_INPUT,
             "ends_at": DATETIME_INPUT,

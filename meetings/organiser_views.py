@@ -55,6 +55,7 @@ def organiser_home(request: HttpRequest) -> HttpResponse:
     planned = Meeting.objects.filter(status=Meeting.Status.PLANNED).order_by("starts_at", "pk")
     now = timezone.now()
     context = {
+        "nav": "organise",
         "upcoming": _counted(planned.filter(starts_at__gt=now)),
         "to_close": _counted(planned.filter(starts_at__lte=now)),
         "recent": Meeting.objects.exclude(status=Meeting.Status.PLANNED).order_by("-starts_at")[:10],
@@ -83,7 +84,7 @@ def meeting_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"“{meeting.title}” is scheduled. Now fill its agenda.")
             return redirect("meetings:organise", pk=meeting.pk)
     status = 400 if form.is_bound else 200
-    return render(request, "meetings/organiser/create.html", {"form": form}, status=status)
+    return render(request, "meetings/organiser/create.html", {"form": form, "nav": "organise"}, status=status)
 
 
 def _agenda(meeting: Meeting) -> list[AgendaItem]:
@@ -120,6 +121,7 @@ def _schedule_page(
         RSVP.objects.filter(meeting=meeting, waitlisted=False).values_list("answer").annotate(n=Count("id"))
     )
     context = {
+        "nav": "organise",
         "meeting": meeting,
         "details": details or MeetingForm(instance=meeting),
         "fill": fill or FillAgendaForm(),

@@ -13,18 +13,16 @@ from papers.models import Paper
 from papers.selectors import paper_queue
 
 # Fields an organiser sets on a meeting; status, sequence and timestamps move only here.
-MEETING_FIELDS = frozenset(
-    {
-        "title",
-        "starts_at",
-        "ends_at",
-        "location",
-        "video_url",
-        "capacity",
-        "notes",
-        "slides_url",
-        "recording_url",
-    }
+MEETING_FIELDS = (
+    "title",
+    "starts_at",
+    "ends_at",
+    "location",
+    "video_url",
+    "capacity",
+    "notes",
+    "slides_url",
+    "recording_url",
 )
 # Fields that can still change once the meeting is over: what was said and where to find it.
 AFTER_MEETING_FIELDS = frozenset({"notes", "slides_url", "recording_url"})
@@ -62,7 +60,7 @@ def _validate_meeting(meeting: Meeting, *, check_start: bool) -> None:
 
 
 def _unknown_fields(fields: dict) -> None:
-    unknown = set(fields) - MEETING_FIELDS
+    unknown = set(fields) - set(MEETING_FIELDS)
     if unknown:
         raise TypeError(f"Not a meeting field an organiser sets: {', '.join(sorted(unknown))}.")
 

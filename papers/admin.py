@@ -3,7 +3,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
-from django.template.response import TemplateResponse
 from django.utils.text import Truncator
 
 from meetings.models import Meeting
@@ -11,6 +10,7 @@ from meetings.services import agenda_add
 from papers.csv_export import papers_csv, votes_csv
 from papers.models import Author, FetchRun, Paper, PaperAuthor, Source, Tag, Vote
 from papers.services import paper_add_tags, paper_resummarise, paper_set_status, source_queue_fetch
+from readinggroup.admin_actions import intermediate_form
 
 
 class PaperAuthorInline(admin.TabularInline):
@@ -43,23 +43,6 @@ class MeetingForm(forms.Form):
         queryset=Meeting.objects.filter(status=Meeting.Status.PLANNED).order_by("starts_at"),
         empty_label=None,
     )
-
-
-def _intermediate_form(modeladmin, request, queryset, form_class, template: str, title: str):
-    """Show a form for an action on the chosen rows; returns a bound, valid form or a page."""
-    form = form_class(request.POST if "apply" in request.POST else None)
-    if form.is_bound and form.is_valid():
-        return form
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "form": form,
-        "queryset": queryset,
-        "opts": modeladmin.model._meta,
-        "action": request.POST["action"],
-        "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
-    }
-    return TemplateResponse(request, template, context)
 
 
 @admin.register(Paper)
@@ -115,9 +98,7 @@ class PaperAdmin(admin.ModelAdmin):
 
     @admin.action(description="Add tags to selected papers")
     def add_tags(self, request: HttpRequest, queryset: QuerySet):
-        form = _intermediate_form(
-            self, request, queryset, TagsForm, "admin/papers/paper/action_form.html", "Add tags"
-        )
+        form = intermediate_form(self, request, queryset, TagsForm, "Add tags")
         if not isinstance(form, TagsForm):
             return form
         paper_add_tags(papers=queryset, tags=form.cleaned_data["tags"])
@@ -126,14 +107,7 @@ class PaperAdmin(admin.ModelAdmin):
 
     @admin.action(description="Add selected papers to a meeting's agenda")
     def add_to_meeting(self, request: HttpRequest, queryset: QuerySet):
-        form = _intermediate_form(
-            self,
-            request,
-            queryset,
-            MeetingForm,
-            "admin/papers/paper/action_form.html",
-            "Add to a meeting's agenda",
-        )
+        form = intermediate_form(self, request, queryset, MeetingForm, "Add to a meeting's agenda")
         if not isinstance(form, MeetingForm):
             return form
         meeting = form.cleaned_data["meeting"]

@@ -17,7 +17,8 @@ from django.utils import timezone
 from meetings.models import RSVP, AgendaItem, Meeting
 from members.models import Invitation, User
 from papers.models import Author, Paper, PaperAuthor, Source, Tag, tag_slug
-from papers.services import paper_vote_set
+from papers.services import paper_summarise, paper_vote_set
+from papers.summaries.extractive import ExtractiveBackend
 
 SEED = 2026
 DEMO_DOI_PREFIX = "10.5555/readinggroup-demo."
@@ -196,7 +197,7 @@ def _title(rng: random.Random) -> tuple[str, str, str]:
     return f"On the Limits of {method} in {task}", method, task
 
 
-def _abstract(rng: random.Random, method: str, task: str) -> tuple[str, str]:
+def _abstract(rng: random.Random, method: str, task: str) -> str:
     gain = rng.randint(3, 40)
     benchmarks = rng.randint(2, 9)
     contribution = (
@@ -213,7 +214,7 @@ def _abstract(rng: random.Random, method: str, task: str) -> tuple[str, str]:
         f"while using {rng.randint(2, 8)} times less memory.",
         "We release code and trained models to support further research.",
     ]
-    return " ".join(sentences), contribution
+    return " ".join(sentences)
 
 
 def _ensure_members(report: DemoReport) -> list[User]:
@@ -258,7 +259,7 @@ def _ensure_paper(rng, index: int, now, topics, categories, report: DemoReport) 
     doi = f"{DEMO_DOI_PREFIX}{index:04d}"
     # Draw every random number first so the sequence is the same on every run.
     title, method, task = _title(rng)
-    abstract, contribution = _abstract(rng, method, task)
+    abstract = _abstract(rng, method, task)
     authors = rng.sample(
         [f"{first} {last}" for first in FIRST_NAMES for last in LAST_NAMES], rng.randint(3, 5)
     )
@@ -272,13 +273,9 @@ def _ensure_paper(rng, index: int, now, topics, categories, report: DemoReport) 
         doi=doi,
         title=title,
         abstract=abstract,
-        summary=contribution,
-        summary_backend="demo",
-        keywords=[method.lower(), task.lower()],
         categories=[t.name for t in chosen_categories],
         published_at=added,
         created_at=added,
-        url=f"https://doi.org/{doi}",
         status=Paper.Status.LISTED,
         external_votes=rng.randint(0, 60),
     )
@@ -286,6 +283,8 @@ def _ensure_paper(rng, index: int, now, topics, categories, report: DemoReport) 
         author, _ = Author.objects.get_or_create(name=name)
         PaperAuthor.objects.create(paper=paper, author=author, position=position)
     paper.tags.add(*chosen_topics, *chosen_categories)
+    # The offline summariser writes the TL;DR and keywords, as for fetched papers.
+    paper_summarise(paper_id=paper.pk, backend=ExtractiveBackend())
     report.papers += 1
     return paper
 

@@ -9,6 +9,7 @@ import re
 
 from papers import normalise
 from papers.http import FetchError, HttpClient
+from papers.sources.document import collect, fetch_document
 from papers.sources.records import AuthorRecord, FetchResult, PaperRecord
 from papers.sources.text import latex_to_text, parse_http_datetime, parse_xml, squash
 
@@ -80,22 +81,18 @@ def parse(body: bytes, *, limit: int | None = None) -> FetchResult:
     channel = root.find("channel")
     if root.tag != "rss" or channel is None:
         raise FetchError(f"Expected an RSS 2.0 feed from arXiv, got <{root.tag}>", permanent=True)
-    result = FetchResult()
-    for item in channel.findall("item")[:limit]:
-        record = parse_item(item)
-        if record is None:
-            result.failed += 1
-        else:
-            result.records.append(record)
-    return result
+    return collect(channel.findall("item")[:limit], parse_item)
 
 
 def fetch(
     client: HttpClient, *, url: str, limit: int, etag: str = "", last_modified: str = ""
 ) -> FetchResult:
-    response = client.get(url, etag=etag, last_modified=last_modified, accept="application/rss+xml")
-    if response.not_modified:
-        return FetchResult(not_modified=True, etag=etag, last_modified=last_modified)
-    result = parse(response.content, limit=limit)
-    result.etag, result.last_modified = response.etag, response.last_modified
-    return result
+    return fetch_document(
+        client,
+        parse,
+        accept="application/rss+xml",
+        url=url,
+        limit=limit,
+        etag=etag,
+        last_modified=last_modified,
+    )

@@ -13,6 +13,7 @@ import feedparser
 
 from papers import normalise
 from papers.http import FetchError, HttpClient
+from papers.sources.document import fetch_document
 from papers.sources.records import AuthorRecord, FetchResult, PaperRecord
 from papers.sources.text import html_to_text, http_url, latex_to_text
 
@@ -103,17 +104,12 @@ def parse(body: bytes, *, limit: int | None = None) -> FetchResult:
     return result
 
 
+FEED_ACCEPT = "application/atom+xml, application/rss+xml, application/xml;q=0.9, */*;q=0.8"
+
+
 def fetch(
     client: HttpClient, *, url: str, limit: int, etag: str = "", last_modified: str = ""
 ) -> FetchResult:
-    response = client.get(
-        url,
-        etag=etag,
-        last_modified=last_modified,
-        accept="application/atom+xml, application/rss+xml, application/xml;q=0.9, */*;q=0.8",
+    return fetch_document(
+        client, parse, accept=FEED_ACCEPT, url=url, limit=limit, etag=etag, last_modified=last_modified
     )
-    if response.not_modified:
-        return FetchResult(not_modified=True, etag=etag, last_modified=last_modified)
-    result = parse(response.content, limit=limit)
-    result.etag, result.last_modified = response.etag, response.last_modified
-    return result

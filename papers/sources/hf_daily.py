@@ -9,6 +9,7 @@ from typing import Any
 
 from papers import normalise
 from papers.http import FetchError, HttpClient
+from papers.sources.document import collect, fetch_document
 from papers.sources.records import AuthorRecord, FetchResult, PaperRecord
 from papers.sources.text import http_url, parse_iso_datetime, squash
 
@@ -63,22 +64,12 @@ def parse(body: bytes, *, limit: int | None = None) -> FetchResult:
         raise FetchError(f"Malformed JSON from Hugging Face: {error}", permanent=True) from error
     if not isinstance(items, list):
         raise FetchError(f"Expected a JSON list of daily papers, got {type(items).__name__}", permanent=True)
-    result = FetchResult()
-    for item in items[:limit]:
-        record = parse_item(item)
-        if record is None:
-            result.failed += 1
-        else:
-            result.records.append(record)
-    return result
+    return collect(items[:limit], parse_item)
 
 
 def fetch(
     client: HttpClient, *, url: str, limit: int, etag: str = "", last_modified: str = ""
 ) -> FetchResult:
-    response = client.get(url, etag=etag, last_modified=last_modified, accept="application/json")
-    if response.not_modified:
-        return FetchResult(not_modified=True, etag=etag, last_modified=last_modified)
-    result = parse(response.content, limit=limit)
-    result.etag, result.last_modified = response.etag, response.last_modified
-    return result
+    return fetch_document(
+        client, parse, accept="application/json", url=url, limit=limit, etag=etag, last_modified=last_modified
+    )
