@@ -40,8 +40,20 @@ CUT_GROUPS: dict[str, tuple[str, ...]] = {
     "that": ("that",),
     "purpose": ("to", "for", "so"),
     "prep": ("in", "on", "of", "from", "as", "than", "under", "over", "across", "at", "into"),
-    "part": ("leading", "resulting", "allowing", "enabling", "achieving", "outperforming",
-             "yielding", "showing", "making", "obtaining", "improving", "compared"),
+    "part": (
+        "leading",
+        "resulting",
+        "allowing",
+        "enabling",
+        "achieving",
+        "outperforming",
+        "yielding",
+        "showing",
+        "making",
+        "obtaining",
+        "improving",
+        "compared",
+    ),
     "example": ("such", "including", "e.g.", "i.e.", "like", "namely"),
     "cause": ("when", "since", "because", "due", "thus", "thereby", "hence", "without"),
 }
@@ -53,26 +65,26 @@ _CUES: dict[str, re.Pattern[str]] = {
     name: re.compile(pattern)
     for name, pattern in {
         "propose": r"\bwe (?:propose|present|introduce|develop|describe|design|devise|formulate"
-                   r"|construct|provide|offer)\b|\b(?:this|our) (?:paper|work) (?:proposes"
-                   r"|presents|introduces|describes|develops)\b",
+        r"|construct|provide|offer)\b|\b(?:this|our) (?:paper|work) (?:proposes"
+        r"|presents|introduces|describes|develops)\b",
         "show": r"\bwe (?:show|demonstrate|prove|find|observe|establish|argue|derive|analy[sz]e"
-                r"|study|investigate|explore|identify|examine|report)\b",
+        r"|study|investigate|explore|identify|examine|report)\b",
         "this_paper": r"\b(?:in|within) (?:this|the present|our) (?:paper|work|study|article"
-                      r"|note|report)\b",
+        r"|note|report)\b",
         "our": r"\bour (?:method|approach|model|algorithm|framework|technique|results?"
-               r"|analysis|system|work)\b",
+        r"|analysis|system|work)\b",
         "novel": r"\b(?:novel|new|first)\b",
         "results": r"\b(?:experiment\w*|results?|outperform\w*|state[- ]of[- ]the[- ]art"
-                   r"|benchmark\w*|empirical\w*|datasets?|accuracy|achiev\w*|evaluat\w*)\b",
+        r"|benchmark\w*|empirical\w*|datasets?|accuracy|achiev\w*|evaluat\w*)\b",
         "problem": r"\b(?:however|but|although|despite|challeng\w*|difficult\w*|limit\w*"
-                   r"|suffer\w*|fail\w*|problem|issue)\b",
+        r"|suffer\w*|fail\w*|problem|issue)\b",
         "background": r"\b(?:recent\w*|existing|previous\w*|prior|traditional\w*|typically"
-                      r"|common\w*|widely|popular\w*|increasing\w*)\b",
+        r"|common\w*|widely|popular\w*|increasing\w*)\b",
         "code": r"\b(?:code|github|available|open[- ]source|implementation)\b",
         "address": r"\bto (?:address|overcome|tackle|solve|alleviate|mitigate|remedy|bridge"
-                   r"|fill|close)\b",
+        r"|fill|close)\b",
         "elaborate": r"^(?:specifically|moreover|furthermore|finally|additionally|also|further"
-                     r"|in addition|in particular|first|second|third|then|next|lastly)\b",
+        r"|in addition|in particular|first|second|third|then|next|lastly)\b",
         "anaphor": r"^(?:this|these|it|they|such|those|its|their)\b",
         "we_start": r"^(?:here,? )?we\b",
         "digit": r"\d",
@@ -131,10 +143,17 @@ def _acronym_tokens(sentences: list[_Sentence]) -> set[str]:
     """Tokens written with 2+ capitals (method names like 'BERT' or 'GraphSAGE')."""
     found: set[str] = set()
     for s in sentences:
-        for piece, toks in zip(s.pieces, s.piece_tokens):
+        for piece, toks in zip(s.pieces, s.piece_tokens, strict=True):
             if toks and sum(c.isupper() for c in piece) >= 2:
                 found.update(toks)
     return found
+
+
+def _content_bigrams(toks: list[str]) -> set[tuple[str, str]]:
+    return {(a, b) for a, b in zip(toks, toks[1:], strict=False) if b not in STOPWORDS}
+
+
+_ACRONYM_DEF = re.compile(r"\((?:[A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*[A-Z][A-Za-z0-9-]*)\)")
 
 
 class Document:
@@ -149,9 +168,16 @@ class Document:
         for s in self.sentences:
             self.counts.update(s.counts)
         self.acronyms = _acronym_tokens(self.sentences)
-        self.candidates = [
-            c for i in range(len(self.sentences)) for c in _sentence_candidates(self, i)
-        ]
+        self.paren_tokens = {
+            t
+            for s in self.sentences
+            for ts, inside in zip(s.piece_tokens, s.in_paren, strict=True)
+            if inside
+            for t in ts
+        }
+        self.title_bigrams = _content_bigrams(tokens(self.title))
+        per_sentence = (_sentence_candidates(self, i) for i in range(len(self.sentences)))
+        self.candidates = [c for cands in per_sentence for c in cands]
 
 
 def _lead_starts(sentence: _Sentence) -> list[int]:
@@ -202,7 +228,9 @@ def render(doc: Document, cand: Candidate, limit: int = MAX_CHARS) -> str:
         text = _PAREN.sub("", text)
     if cand.cut != "none":
         text = text.rstrip(_TRAILING) + "."
-    if cand.start > 0 and text[:1].islower():
+    if cand.drop_paren:  # a dropped "(2018)" at the start leaves ", and ..." behind
+        text = text.lstrip(_TRAILING)
+    if (cand.start > 0 or cand.drop_paren) and text[:1].islower():
         text = text[0].upper() + text[1:]
     return fit_text(text, limit)
 
@@ -231,8 +259,25 @@ class Lexicon:
     ref_len: float = 20.0  # typical TL;DR length in tokens (for the expected F1)
 
 
-WORD_FEATURES = ("bias", "log_tf", "in_title", "first_pos", "acronym", "sent_frac",
-                 "in_propose", "stopword", "digit", "log_len", "prior", "known", "title_stop")
+WORD_FEATURES = (
+    "bias",
+    "log_tf",
+    "in_title",
+    "first_pos",
+    "acronym",
+    "sent_frac",
+    "in_propose",
+    "stopword",
+    "digit",
+    "log_len",
+    "prior",
+    "known",
+    "title_stop",
+    "idf",
+    "in_first",
+    "in_last",
+    "in_paren",
+)
 
 
 def word_features(doc: Document, lex: Lexicon) -> dict[str, list[float]]:
@@ -247,13 +292,29 @@ def word_features(doc: Document, lex: Lexicon) -> dict[str, list[float]]:
         in_sents.update(s.counts.keys())
         if s.cues[_CUE_INDEX["propose"]]:
             proposing.update(s.counts)
+    last = doc.sentences[-1].counts if n > 1 else {}
     rows = {}
     for t, tf in doc.counts.items():
         stop, title = t in STOPWORDS, t in doc.title_tokens
-        rows[t] = [1.0, math.log(tf), float(title), first[t], float(t in doc.acronyms),
-                   in_sents[t] / n, float(t in proposing), float(stop), float(t.isdigit()),
-                   math.log(len(t)), lex.prior.get(t, lex.default_prior),
-                   float(t in lex.prior), float(title and stop)]
+        rows[t] = [
+            1.0,
+            math.log(tf),
+            float(title),
+            first[t],
+            float(t in doc.acronyms),
+            in_sents[t] / n,
+            float(t in proposing),
+            float(stop),
+            float(t.isdigit()),
+            math.log(len(t)),
+            lex.prior.get(t, lex.default_prior),
+            float(t in lex.prior),
+            float(title and stop),
+            lex.idf.get(t, lex.default_idf) / 5.0,
+            float(first[t] == 0.0),
+            float(t in last),
+            float(t in doc.paren_tokens),
+        ]
     return rows
 
 
@@ -262,7 +323,7 @@ def word_probabilities(doc: Document, lex: Lexicon) -> dict[str, float]:
         return {t: 0.5 * (t in doc.title_tokens) + 0.1 for t in doc.counts}
     out = {}
     for t, row in word_features(doc, lex).items():
-        z = sum(w * x for w, x in zip(lex.word_coef, row))
+        z = sum(w * x for w, x in zip(lex.word_coef, row, strict=True))
         out[t] = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
     return out
 
@@ -276,30 +337,72 @@ _SENT_SIM = ("sim_rest", "sim_title", "sim_all")
 def feature_names() -> list[str]:
     names = ["bias", *(f"pos_{i}" for i in range(_POSITIONS)), "rel_pos", "is_last", "log_n_sent"]
     names += [f"cue_{name}" for name in _CUES]
-    names += ["first_propose", "prev_problem", "sent_log_len", "sent_ef1", "sent_ef1_top",
-              "sent_ef1_gap"]
+    names += [
+        "first_propose",
+        "prev_problem",
+        "sent_log_len",
+        "acronym_def",
+        "title_bigrams",
+        "next_results",
+        "prev_propose",
+        "mean_idf",
+        "mean_prob",
+        "first_we",
+        "log_n_propose",
+        "sent_ef1",
+        "sent_ef1_top",
+        "sent_ef1_gap",
+    ]
     names += [f"sent_{s}{suffix}" for s in _SENT_SIM for suffix in ("", "_top", "_rank")]
     names += ["log_len", "frac_kept", "lead_dropped", "paren_dropped", "over_limit"]
     names += [f"len_le_{b}" for b in LENGTH_BINS]
     names += [f"cut_{t}" for t in CUT_TYPES]
-    names += ["ef1", "ef1_top", "ef1_gap", "exp_overlap", "sim_rest", "sim_title",
-              "title_lost", "content_ratio", "digit_ratio"]
+    names += [
+        "ef1",
+        "ef1_top",
+        "ef1_gap",
+        "exp_overlap",
+        "sim_rest",
+        "sim_title",
+        "title_lost",
+        "content_ratio",
+        "digit_ratio",
+        "ef1_short",
+        "ef1_long",
+        "removed_mass",
+        "log_removed",
+        "cand_title_bigrams",
+    ]
     return names
 
 
-def _vector(toks: list[str] | Counter[str], idf: dict[str, float], default: float) -> dict:
-    counts = toks if isinstance(toks, Counter) else Counter(toks)
-    return {t: c * idf.get(t, default) for t, c in counts.items() if t not in STOPWORDS}
+class _Vec:
+    """A sparse tf-idf vector (stopwords left out) with its norm computed once."""
 
+    __slots__ = ("weights", "norm")
 
-def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if not a or not b:
-        return 0.0
-    if len(a) > len(b):
-        a, b = b, a
-    dot = sum(v * b.get(t, 0.0) for t, v in a.items())
-    norm = math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
-    return dot / norm if norm else 0.0
+    def __init__(self, weights: dict[str, float]) -> None:
+        self.weights = weights
+        self.norm = math.sqrt(sum(v * v for v in weights.values()))
+
+    @classmethod
+    def of(cls, toks: list[str] | Counter[str], lex: Lexicon) -> _Vec:
+        counts = toks if isinstance(toks, Counter) else Counter(toks)
+        idf, default = lex.idf, lex.default_idf
+        return cls({t: c * idf.get(t, default) for t, c in counts.items() if t not in STOPWORDS})
+
+    def minus(self, other: _Vec) -> _Vec:
+        get = other.weights.get
+        return _Vec({t: v - get(t, 0.0) for t, v in self.weights.items()})
+
+    def cosine(self, other: _Vec) -> float:
+        if not self.norm or not other.norm:
+            return 0.0
+        a, b = self.weights, other.weights
+        if len(a) > len(b):
+            a, b = b, a
+        get = b.get
+        return sum(v * get(t, 0.0) for t, v in a.items()) / (self.norm * other.norm)
 
 
 def _expected_f1(toks: list[str], probs: dict[str, float], ref_len: float) -> tuple[float, float]:
@@ -326,29 +429,25 @@ class _Context:
     doc: Document
     lex: Lexicon
     probs: dict[str, float]
-    all_vec: dict[str, float]
-    title_vec: dict[str, float]
+    all_vec: _Vec
+    title_vec: _Vec
     sent_rows: list[list[float]] = field(default_factory=list)
     sent_title_sim: list[float] = field(default_factory=list)
+    rest_vecs: list[_Vec] = field(default_factory=list)  # abstract minus sentence
 
 
 def _sentence_rows(ctx: _Context) -> None:
     doc, lex = ctx.doc, ctx.lex
-    n = len(doc.sentences)
     sims: list[list[float]] = [[], [], []]
-    ef1s, first_propose, rows = [], -1, []
+    ef1s, rows = [], []
     for i, s in enumerate(doc.sentences):
-        vec = _vector(s.counts, lex.idf, lex.default_idf)
-        rest = {t: v - vec.get(t, 0.0) for t, v in ctx.all_vec.items()}
-        for col, other in zip(sims, (rest, ctx.title_vec, ctx.all_vec)):
-            col.append(_cosine(vec, other))
+        vec = _Vec.of(s.counts, lex)
+        rest = ctx.all_vec.minus(vec)
+        ctx.rest_vecs.append(rest)
+        for col, other in zip(sims, (rest, ctx.title_vec, ctx.all_vec), strict=True):
+            col.append(vec.cosine(other))
         ef1s.append(_expected_f1(s.tokens, ctx.probs, lex.ref_len)[1])
-        if s.cues[_CUE_INDEX["propose"]] and first_propose < 0:
-            first_propose = i
-        prev_problem = doc.sentences[i - 1].cues[_CUE_INDEX["problem"]] if i else 0.0
-        pos = [float(min(i, _POSITIONS - 1) == k) for k in range(_POSITIONS)]
-        rows.append([*pos, i / max(n - 1, 1), float(i == n - 1 and n > 1), math.log(n), *s.cues,
-                     float(i == first_propose), prev_problem, math.log1p(len(s.tokens))])
+        rows.append(_sentence_row(ctx, i))
     ef1_top, _ = _rank_columns(ef1s)
     best_ef1 = max(ef1s)
     for i, row in enumerate(rows):
@@ -357,6 +456,40 @@ def _sentence_rows(ctx: _Context) -> None:
             top, rank = _rank_columns(col)
             row += [col[i], top[i], rank[i]]
     ctx.sent_rows, ctx.sent_title_sim = rows, sims[1]
+
+
+def _first_with(doc: Document, cue: str) -> int:
+    k = _CUE_INDEX[cue]
+    return next((i for i, s in enumerate(doc.sentences) if s.cues[k]), -1)
+
+
+def _sentence_row(ctx: _Context, i: int) -> list[float]:
+    """Position, cue phrases and context of sentence i (no candidate-specific values)."""
+    doc, lex = ctx.doc, ctx.lex
+    sents, n = doc.sentences, len(doc.sentences)
+    s = sents[i]
+    cue = _CUE_INDEX
+    uniq = [t for t in s.counts if t not in STOPWORDS]
+    bigrams = doc.title_bigrams
+    pos = [float(min(i, _POSITIONS - 1) == k) for k in range(_POSITIONS)]
+    return [
+        *pos,
+        i / max(n - 1, 1),
+        float(i == n - 1 and n > 1),
+        math.log(n),
+        *s.cues,
+        float(i == _first_with(doc, "propose")),
+        sents[i - 1].cues[cue["problem"]] if i else 0.0,
+        math.log1p(len(s.tokens)),
+        float(bool(_ACRONYM_DEF.search(s.text))),
+        len(bigrams & _content_bigrams(s.tokens)) / len(bigrams) if bigrams else 0.0,
+        sents[i + 1].cues[cue["results"]] if i + 1 < n else 0.0,
+        sents[i - 1].cues[cue["propose"]] if i else 0.0,
+        sum(lex.idf.get(t, lex.default_idf) for t in uniq) / (len(uniq) or 1) / 5.0,
+        sum(ctx.probs.get(t, 0.0) for t in s.counts) / (len(s.counts) or 1),
+        float(i == _first_with(doc, "we_start")),
+        math.log1p(sum(x.cues[cue["propose"]] for x in sents)),
+    ]
 
 
 def _kept_tokens(sentence: _Sentence, cand: Candidate) -> list[str]:
@@ -373,19 +506,40 @@ def _candidate_row(ctx: _Context, cand: Candidate) -> list[float]:
     n = len(toks)
     chars = sum(len(p) + 1 for p in sentence.pieces[cand.start : cand.end])
     overlap, ef1 = _expected_f1(toks, ctx.probs, ctx.lex.ref_len)
-    vec = _vector(toks, ctx.lex.idf, ctx.lex.default_idf)
-    sentence_vec = _vector(sentence.counts, ctx.lex.idf, ctx.lex.default_idf)
-    rest = {t: v - sentence_vec.get(t, 0.0) for t, v in ctx.all_vec.items()}
-    sim_title = _cosine(vec, ctx.title_vec)
+    vec = _Vec.of(toks, ctx.lex)
+    sim_title = vec.cosine(ctx.title_vec)
     content = sum(t not in STOPWORDS for t in toks)
     row = [1.0, *ctx.sent_rows[cand.sentence]]
-    row += [math.log1p(n), n / (len(sentence.tokens) or 1), float(cand.start > 0),
-            float(cand.drop_paren), float(chars > MAX_CHARS)]
+    row += [
+        math.log1p(n),
+        n / (len(sentence.tokens) or 1),
+        float(cand.start > 0),
+        float(cand.drop_paren),
+        float(chars > MAX_CHARS),
+    ]
     row += [float(n <= b) for b in LENGTH_BINS]
     row += [float(cand.cut == t) for t in CUT_TYPES]
-    row += [ef1, 0.0, 0.0, overlap, _cosine(vec, rest), sim_title,
-            ctx.sent_title_sim[cand.sentence] - sim_title, content / (n or 1),
-            sum(t.isdigit() for t in toks) / (n or 1)]
+    row += [
+        ef1,
+        0.0,
+        0.0,
+        overlap,
+        vec.cosine(ctx.rest_vecs[cand.sentence]),
+        sim_title,
+        ctx.sent_title_sim[cand.sentence] - sim_title,
+        content / (n or 1),
+        sum(t.isdigit() for t in toks) / (n or 1),
+    ]
+    kept = set(toks)
+    removed = [t for t in sentence.counts if t not in kept]
+    bigrams = ctx.doc.title_bigrams
+    row += [
+        2.0 * overlap / (n + 12.0),  # the same expected F1 for shorter and longer TL;DRs
+        2.0 * overlap / (n + 30.0),
+        sum(ctx.probs.get(t, 0.0) for t in removed),
+        math.log1p(len(sentence.tokens) - n),
+        len(bigrams & _content_bigrams(toks)) / len(bigrams) if bigrams else 0.0,
+    ]
     return row
 
 
@@ -400,8 +554,8 @@ def featurise(doc: Document, lex: Lexicon, probs: dict[str, float] | None = None
     if not doc.candidates:
         return []
     probs = word_probabilities(doc, lex) if probs is None else probs
-    all_vec = _vector(doc.counts, lex.idf, lex.default_idf)
-    title_vec = _vector(tokens(doc.title), lex.idf, lex.default_idf)
+    all_vec = _Vec.of(doc.counts, lex)
+    title_vec = _Vec.of(tokens(doc.title), lex)
     ctx = _Context(doc, lex, probs, all_vec, title_vec)
     _sentence_rows(ctx)
     rows = [_candidate_row(ctx, c) for c in doc.candidates]
@@ -415,22 +569,39 @@ def featurise(doc: Document, lex: Lexicon, probs: dict[str, float] | None = None
 # ---------------------------------------------------------------------------- model
 
 
-@dataclass
 class Ranker:
-    """score = w . z + v . tanh(W z), with z the standardised feature row."""
+    """score = w . z + v . tanh(W z), with z the standardised feature row.
 
-    mean: list[float]
-    scale: list[float]
-    linear: list[float]
-    hidden: list[list[float]] = field(default_factory=list)  # one row of weights per unit
-    out: list[float] = field(default_factory=list)
+    Keeps the stored numbers as given (the trainer serialises them) and scores with numpy.
+    """
 
-    def score(self, row: list[float]) -> float:
-        z = [(x - m) / s for x, m, s in zip(row, self.mean, self.scale)]
-        total = sum(w * x for w, x in zip(self.linear, z))
-        for unit, v in zip(self.hidden, self.out):
-            total += v * math.tanh(sum(w * x for w, x in zip(unit, z)))
-        return total
+    def __init__(
+        self,
+        mean: list[float],
+        scale: list[float],
+        linear: list[float],
+        hidden: list[list[float]] | None = None,
+        out: list[float] | None = None,
+    ) -> None:
+        import numpy as np  # lazy: keeps importing this module cheap
+
+        self.mean, self.scale, self.linear = mean, scale, linear
+        self.hidden, self.out = hidden or [], out or []
+        m, s = np.asarray(mean, dtype=float), np.asarray(scale, dtype=float)
+        # Fold the standardisation into the weights once: scoring is then two matrix products.
+        lin = np.asarray(linear, dtype=float) / s
+        self._w, self._b = lin, -float(lin @ m)
+        units = np.asarray(self.hidden, dtype=float).reshape(len(self.hidden), len(mean)) / s
+        self._W, self._c = units.T, -(units @ m)
+        self._v = np.asarray(self.out, dtype=float)
+        self._np = np
+
+    def scores(self, rows: list[list[float]]) -> list[float]:
+        x = self._np.asarray(rows, dtype=float)
+        s = x @ self._w + self._b
+        if len(self._v):
+            s = s + self._np.tanh(x @ self._W + self._c) @ self._v
+        return s.tolist()
 
 
 @dataclass
@@ -444,10 +615,15 @@ _MODEL_LOCK = threading.Lock()
 
 
 def load_model(path: Path = WEIGHTS_PATH) -> Model:
-    """Parse the weights file; a missing or broken file gives a cue-phrase fallback."""
+    """Parse the weights file; a missing, broken or stale file gives a cue-phrase fallback."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return Model(_lexicon_from_json(data["lexicon"]), Ranker(**data["ranker"]))
+        lexicon = _lexicon_from_json(data["lexicon"])
+        # Weights trained for another feature layout would score garbage (or fail on shapes).
+        same_layout = data["meta"]["features"] == feature_names()
+        if not same_layout or len(lexicon.word_coef) != len(WORD_FEATURES):
+            raise ValueError("weights were trained for different features")
+        return Model(lexicon, Ranker(**data["ranker"]))
     except (OSError, ValueError, KeyError, TypeError):
         return Model(Lexicon(), None)
 
@@ -456,8 +632,8 @@ def _lexicon_from_json(data: dict[str, Any]) -> Lexicon:
     # Words are stored grouped by a rounded value ("2.5": "word word ...") to stay small.
     idf = {w: float(v) for v, words in data["idf"].items() for w in words.split()}
     prior = {w: float(v) for v, words in data["prior"].items() for w in words.split()}
-    return Lexicon(idf, data["default_idf"], prior, data["default_prior"], data["word_coef"],
-                   data["ref_len"])
+    defaults = (data["default_idf"], data["default_prior"])
+    return Lexicon(idf, defaults[0], prior, defaults[1], data["word_coef"], data["ref_len"])
 
 
 def model() -> Model:
@@ -469,35 +645,46 @@ def model() -> Model:
     return _MODEL
 
 
-def _fallback_score(row: list[float]) -> float:
+def _fallback_scores(rows: list[list[float]]) -> list[float]:
+    """Without weights: prefer the 'we propose' sentence most similar to the title."""
     names = feature_names()
-    return row[names.index("cue_propose")] + row[names.index("sim_title")] + row[
-        names.index("pos_0")] * 0.2
+    cols = [names.index(n) for n in ("cue_propose", "sim_title", "pos_0")]
+    return [r[cols[0]] + r[cols[1]] + 0.2 * r[cols[2]] for r in rows]
 
 
-def best_candidate(doc: Document, m: Model | None = None) -> Candidate | None:
+def ranked_candidates(doc: Document, m: Model | None = None) -> list[Candidate]:
+    """Candidates from best to worst (ties keep document order)."""
     if not doc.candidates:
-        return None
+        return []
     m = m or model()
     rows = featurise(doc, m.lexicon)
-    score = m.ranker.score if m.ranker else _fallback_score
-    scores = [score(r) for r in rows]
-    return doc.candidates[max(range(len(scores)), key=scores.__getitem__)]
+    scores = m.ranker.scores(rows) if m.ranker else _fallback_scores(rows)
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    return [doc.candidates[i] for i in order]
+
+
+def _has_word(text: str) -> bool:
+    return any(c.isalnum() for c in text)
 
 
 def tldr(title: str, abstract: str) -> str:
     """The TL;DR alone: the best candidate, or the (cut) title when the abstract has no words."""
     doc = Document(title, abstract)
-    best = best_candidate(doc)
-    return render(doc, best) if best else fit_text(doc.title)
+    for cand in ranked_candidates(doc):
+        text = render(doc, cand)
+        if _has_word(text):  # a trimmed candidate can lose every word on odd input
+            return text
+    sentences = [s.text for s in doc.sentences if _has_word(s.text)]
+    return fit_text(sentences[0] if sentences else doc.title)
 
 
 # ---------------------------------------------------------------------------- keywords
 
 MAX_KEYWORDS = 8
 MIN_KEYWORDS = 3
-_KEYWORD_CHARS = 3000  # yake's cost grows with the text; the first 3000 characters suffice
+_KEYWORD_CHARS = 2000  # yake's cost grows with the text; abstracts are mostly shorter
 _LATEX = re.compile(r"\$[^$]*\$|\\[a-zA-Z]+|[{}^_~\\]")
+_WORD = re.compile(r"[^\W_]+")
 _EDGE = re.compile(r"^[^\w]+|[^\w]+$")
 _local = threading.local()
 
@@ -515,23 +702,28 @@ def _yake() -> Any:
 def keywords(title: str, abstract: str, limit: int = MAX_KEYWORDS) -> list[str]:
     """3-8 lower-case keyphrases of 1-3 words, without near-duplicates."""
     text = clean(_LATEX.sub(" ", f"{title}. {abstract}"), _KEYWORD_CHARS).strip(" .")
-    if not tokens(text):
+    if not _has_word(text):
         return []
     try:
         ranked = [phrase for phrase, _ in _yake().extract_keywords(text)]
     except Exception:  # yake is third-party code: a bad input must not break a page
         ranked = []
     chosen: list[str] = []
-    for phrase in ranked + _frequent_words(text):
+    for phrase in ranked:
         _add_keyword(chosen, phrase)
         if len(chosen) == limit:
+            return chosen
+    for word in _frequent_words(text):
+        if len(chosen) >= min(MIN_KEYWORDS, limit):
             break
+        _add_keyword(chosen, word)
     return chosen
 
 
 def _frequent_words(text: str) -> list[str]:
-    """Backfill for short texts where yake finds fewer than three phrases."""
-    counts = Counter(t for t in tokens(text) if len(t) > 2 and t not in STOPWORDS)
+    """Backfill when yake finds fewer than three phrases (short or unusual texts)."""
+    words = _WORD.findall(text.lower())
+    counts = Counter(w for w in words if len(w) > 2 and w not in STOPWORDS and not w.isdigit())
     return [t for t, _ in counts.most_common(MAX_KEYWORDS)]
 
 
