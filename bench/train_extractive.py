@@ -20,7 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from papers.summaries import extractive as ex
+from papers.summaries.candidates import Document, render
+from papers.summaries.features import feature_names, featurise
+from papers.summaries.lexicon import WORD_FEATURES, Lexicon, word_features
+from papers.summaries.model import WEIGHTS_PATH, Ranker
 from papers.summaries.text import tokens
 
 SEED = 0
@@ -30,7 +33,7 @@ MIN_DOCS = 20  # a word needs this many training abstracts to get its own IDF / 
 
 @dataclass
 class Paper:
-    doc: ex.Document
+    doc: Document
     refs: list[str]
     targets: np.ndarray  # ROUGE-1 F1 of every candidate against its best reference
 
@@ -52,9 +55,9 @@ def load_papers(path: Path) -> list[Paper]:
     with path.open(encoding="utf-8") as fh:
         for line in fh:
             row = json.loads(line)
-            doc = ex.Document(row.get("title", ""), " ".join(row["source"]))
+            doc = Document(row.get("title", ""), " ".join(row["source"]))
             refs = row["target"]
-            targets = np.array([rouge1_f1(ex.render(doc, c), refs) for c in doc.candidates])
+            targets = np.array([rouge1_f1(render(doc, c), refs) for c in doc.candidates])
             papers.append(Paper(doc, row["target"], targets))
     return papers
 
@@ -89,12 +92,12 @@ def fit_prior(papers: list[Paper]) -> tuple[dict[str, float], float]:
     return prior, math.log(base / (1 - base))
 
 
-def fit_word_model(papers: list[Paper], lex: ex.Lexicon, l2: float = 1e-3) -> list[float]:
-    """Logistic regression (Newton) on ex.word_features: is the word in the reference?"""
+def fit_word_model(papers: list[Paper], lex: Lexicon, l2: float = 1e-3) -> list[float]:
+    """Logistic regression (Newton) on word_features: is the word in the reference?"""
     rows, labels = [], []
     for p in papers:
         ref_words = {t for r in p.refs for t in tokens(r)}
-        for t, row in ex.word_features(p.doc, lex).items():
+        for t, row in word_features(p.doc, lex).items():
             rows.append(row)
             labels.append(t in ref_words)
     x, y = np.array(rows), np.array(labels, dtype=float)
@@ -110,9 +113,9 @@ def fit_word_model(papers: list[Paper], lex: ex.Lexicon, l2: float = 1e-3) -> li
     return w.tolist()
 
 
-def fit_lexicon(papers: list[Paper], idf: tuple[dict[str, float], float]) -> ex.Lexicon:
+def fit_lexicon(papers: list[Paper], idf: tuple[dict[str, float], float]) -> Lexicon:
     prior, default_prior = fit_prior(papers)
-    lex = ex.Lexicon(idf[0], idf[1], prior, default_prior)
+    lex = Lexicon(idf[0], idf[1], prior, default_prior)
     lex.word_coef = fit_word_model(papers, lex)
     lex.ref_len = float(np.mean([len(tokens(r)) for p in papers for r in p.refs]))
     return lex
@@ -152,7 +155,7 @@ class RankerConfig:
     lr: float = 0.01
 
 
-def fit_ranker(batch: Batch, cfg: RankerConfig) -> ex.Ranker:
+def fit_ranker(batch: Batch, cfg: RankerConfig) -> Ranker:
     """Maximise the expected F1 of a softmax choice per paper (listwise), with Adam."""
     mean, scale = batch.x.mean(0), batch.x.std(0) + 1e-6
     mean[0], scale[0] = 0.0, 1.0  # keep the bias column
@@ -172,7 +175,7 @@ def fit_ranker(batch: Batch, cfg: RankerConfig) -> ex.Ranker:
         d_act = (g[:, None] * params["v"]) * (1 - act**2)
         grads = {"w": z.T @ g, "W": z.T @ d_act, "v": act.T @ g}
         _adam(params, grads, moments, step, cfg)
-    return ex.Ranker(
+    return Ranker(
         mean.tolist(),
         scale.tolist(),
         params["w"].tolist(),
@@ -190,7 +193,7 @@ def _adam(params: dict, grads: dict, moments: dict, step: int, cfg: RankerConfig
         params[k] -= cfg.lr * (m / (1 - 0.9**step)) / (np.sqrt(v / (1 - 0.999**step)) + 1e-8)
 
 
-def ranker_scores(ranker: ex.Ranker, x: np.ndarray) -> np.ndarray:
+def ranker_scores(ranker: Ranker, x: np.ndarray) -> np.ndarray:
     return np.asarray(ranker.scores(x))
 
 
@@ -202,8 +205,8 @@ def folds(n: int, k: int = FOLDS) -> list[np.ndarray]:
     return np.array_split(order, k)
 
 
-def features(papers: list[Paper], lex: ex.Lexicon) -> list[np.ndarray]:
-    return [np.array(ex.featurise(p.doc, lex)) for p in papers]
+def features(papers: list[Paper], lex: Lexicon) -> list[np.ndarray]:
+    return [featurise(p.doc, lex) for p in papers]
 
 
 def crossfit_features(papers: list[Paper], idf: tuple) -> list[np.ndarray]:
@@ -217,7 +220,7 @@ def crossfit_features(papers: list[Paper], idf: tuple) -> list[np.ndarray]:
     return out  # type: ignore[return-value]
 
 
-def train(papers: list[Paper], idf: tuple, cfg: RankerConfig) -> tuple[ex.Lexicon, ex.Ranker]:
+def train(papers: list[Paper], idf: tuple, cfg: RankerConfig) -> tuple[Lexicon, Ranker]:
     rows = crossfit_features(papers, idf)
     ranker = fit_ranker(Batch(rows, [p.targets for p in papers]), cfg)
     return fit_lexicon(papers, idf), ranker
@@ -253,7 +256,7 @@ def _rounded(values: list, digits: int = 4) -> list:
 RANKER_FIELDS = ("mean", "scale", "linear", "hidden", "out")
 
 
-def weights_json(lex: ex.Lexicon, ranker: ex.Ranker, meta: dict) -> dict:
+def weights_json(lex: Lexicon, ranker: Ranker, meta: dict) -> dict:
     return {
         "meta": meta,
         "lexicon": {
@@ -271,7 +274,7 @@ def weights_json(lex: ex.Lexicon, ranker: ex.Ranker, meta: dict) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="SciTLDR train JSONL")
-    parser.add_argument("--out", type=Path, default=ex.WEIGHTS_PATH)
+    parser.add_argument("--out", type=Path, default=WEIGHTS_PATH)
     parser.add_argument("--hidden", type=int, default=RankerConfig.hidden)
     parser.add_argument("--no-cv", action="store_true", help="skip cross-validation")
     args = parser.parse_args(argv)
@@ -283,8 +286,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(papers)} papers, {candidates} candidates", file=sys.stderr)
     meta = {
         "train_papers": len(papers),
-        "features": ex.feature_names(),
-        "word_features": list(ex.WORD_FEATURES),
+        "features": feature_names(),
+        "word_features": list(WORD_FEATURES),
         "hidden": cfg.hidden,
     }
     if not args.no_cv:

@@ -10,7 +10,7 @@ import re
 from segtok.segmenter import split_single
 
 # Abstracts are a few KB; anything far beyond that is a pasted paper body. Cutting early keeps
-# every later step (segmenter, candidate scoring, yake) fast on hostile input.
+# every later step (segmenter, candidate scoring, keywords) fast on hostile input.
 MAX_INPUT_CHARS = 4000
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
@@ -188,7 +188,10 @@ def split_sentences(text: str) -> list[str]:
 
 def tokens(text: str) -> list[str]:
     """Lower-case alphanumeric tokens, exactly as rouge-score tokenises (without stemming)."""
-    return _TOKEN.findall(text.lower())
+    lower = text.lower()
+    if lower.isascii() and lower.isalnum():  # a plain word (the common case): skip the regex
+        return [lower]
+    return _TOKEN.findall(lower)
 
 
 def content_tokens(text: str) -> list[str]:

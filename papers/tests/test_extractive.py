@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from papers.summaries import keywords as keyword_module
 from papers.summaries.base import Summary, SummaryBackend
-from papers.summaries.extractive import MAX_CHARS, ExtractiveBackend, load_model
+from papers.summaries.candidates import Document
+from papers.summaries.extractive import MAX_CHARS, ExtractiveBackend
+from papers.summaries.features import feature_names, featurise
+from papers.summaries.keywords import keywords
+from papers.summaries.model import load_model, model, ranked_candidates
 
 TITLE = "Gradient Sparsification for Fast Federated Training"
 ABSTRACT = (
@@ -112,6 +118,7 @@ ODD_INPUTS = [
     "a" * 5000,
     "Emoji \U0001f600 abstract \U0001f680 with text.\x00 And a NUL byte.",
     "Line\nbreaks\r\nand\ttabs\x0bare\x0cfine.",
+    "A lone surrogate \ud800 cannot be encoded as UTF-8. We propose to survive it.",
 ]
 
 
@@ -126,7 +133,7 @@ def test_it_never_crashes_on_odd_inputs(backend: ExtractiveBackend, abstract: st
 def test_a_50_kb_abstract_is_summarised_quickly(backend: ExtractiveBackend) -> None:
     huge = (ABSTRACT + " ") * 90
     assert len(huge) > 50_000
-    summarise(backend, ABSTRACT)  # load weights and yake first: only the big input is timed
+    summarise(backend, ABSTRACT)  # load the weights first: only the big input is timed
     started = time.process_time()  # CPU time, so a busy CI machine does not make this flaky
     summary = summarise(backend, huge)
     assert time.process_time() - started < 1.0
@@ -134,8 +141,64 @@ def test_a_50_kb_abstract_is_summarised_quickly(backend: ExtractiveBackend) -> N
 
 
 def test_a_missing_weights_file_falls_back_to_a_heuristic(tmp_path) -> None:
-    model = load_model(tmp_path / "missing.json")
-    assert model.ranker is None
+    fallback = load_model(tmp_path / "missing.json")
+    assert fallback.ranker is None
+    best = ranked_candidates(Document(TITLE, ABSTRACT), fallback)[0]
+    assert best.sentence == 2  # the "we propose" sentence
+
+
+def test_the_shipped_weights_fit_the_feature_layout() -> None:
+    # A feature added without retraining would make load_model() fall back to the heuristic.
+    assert model().ranker is not None
+    rows = featurise(Document(TITLE, ABSTRACT), model().lexicon)
+    assert rows.shape == (len(Document(TITLE, ABSTRACT).candidates), len(feature_names()))
+
+
+def test_keywords_name_the_method() -> None:
+    assert "gradient sparsification" in keywords(TITLE, ABSTRACT)
+
+
+def test_keywords_keep_one_of_a_singular_and_its_plural() -> None:
+    abstract = (
+        "We study graph neural networks. A graph neural network passes messages. "
+        "Neural networks on graphs are popular, and one neural network is enough."
+    )
+    words = keywords("Graph Neural Networks", abstract)
+    stems = [{w.removesuffix("s") for w in k.split()} for k in words]
+    assert all(a is b or not a <= b for a in stems for b in stems)
+
+
+class _FailingExtractor:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def get_n_best(self, text: str, *, n: int) -> list:
+        raise self.error
+
+
+class PanicException(BaseException):
+    """Stands in for pyo3's PanicException, which a Rust panic raises (not an Exception)."""
+
+
+@pytest.mark.parametrize("error", [RuntimeError("bad input"), PanicException("index out of bounds")])
+def test_keywords_fall_back_to_frequent_words_when_the_extractor_fails(monkeypatch, error) -> None:
+    monkeypatch.setattr(keyword_module, "_extractor", lambda: _FailingExtractor(error))
+    # The three most frequent content words of title and abstract, first seen first on ties.
+    assert keywords(TITLE, ABSTRACT) == ["gradient", "sparsification", "federated"]
+
+
+def test_keywords_let_an_interrupt_through(monkeypatch) -> None:
+    monkeypatch.setattr(keyword_module, "_extractor", lambda: _FailingExtractor(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        keywords(TITLE, ABSTRACT)
+
+
+def test_keywords_are_the_same_in_another_thread() -> None:
+    found: list[list[str]] = []
+    worker = threading.Thread(target=lambda: found.append(keywords(TITLE, ABSTRACT)))
+    worker.start()
+    worker.join()
+    assert found == [keywords(TITLE, ABSTRACT)]
 
 
 @settings(max_examples=60, deadline=None)

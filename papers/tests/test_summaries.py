@@ -6,6 +6,7 @@ import time
 import pytest
 from werkzeug import Response as WerkzeugResponse
 
+from outbox.testing import first_args
 from papers import tasks
 from papers.models import Paper
 from papers.services import paper_resummarise, paper_summarise
@@ -192,8 +193,7 @@ def test_a_paper_changed_while_summarising_keeps_its_fresh_state():
 
 @pytest.mark.django_db
 def test_resummarising_queues_one_task_per_existing_paper(monkeypatch):
-    queued = []
-    monkeypatch.setattr(tasks.summarise_paper, "delay_on_commit", queued.append)
+    queued = first_args(monkeypatch, tasks.summarise_paper)
     papers = [PaperFactory(), PaperFactory()]
     assert paper_resummarise(paper_ids=[p.pk for p in papers] + [987654]) == 2
     assert sorted(queued) == sorted(p.pk for p in papers)
