@@ -9,6 +9,7 @@ from meetings.models import RSVP, AgendaItem, Meeting, Notice, NotificationPrefe
 from meetings.selectors import presenter_suggest  # noqa: F401 - part of this module's interface
 from meetings.tasks import send_seat_notice
 from members.models import User, new_calendar_token
+from outbox import enqueue
 from papers.models import Paper
 from papers.selectors import paper_queue
 
@@ -279,7 +280,7 @@ def _fill_seats(meeting: Meeting) -> list[RSVP]:
         RSVP.objects.filter(pk__in=[r.pk for r in promoted]).update(waitlisted=False, updated_at=now)
         for rsvp in promoted:
             rsvp.waitlisted = False
-            send_seat_notice.delay_on_commit(rsvp.pk)
+            enqueue(send_seat_notice, rsvp.pk)
     return promoted
 
 

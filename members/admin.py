@@ -33,6 +33,14 @@ class UserAdmin(BaseUserAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    def delete_model(self, request, obj: User) -> None:
+        # Through the service: the member's votes stay, anonymous, so vote counts stay right.
+        services.user_delete(user=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for user in queryset:
+            services.user_delete(user=user)
+
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
@@ -45,7 +53,7 @@ class UserAdmin(BaseUserAdmin):
 
     @admin.action(description="Deactivate selected members")
     def deactivate(self, request, queryset) -> None:
-        changed = queryset.filter(is_active=True).exclude(pk=request.user.pk).update(is_active=False)
+        changed = services.user_deactivate(users=queryset.exclude(pk=request.user.pk))
         self.message_user(request, f"{changed} member(s) deactivated.")
 
 

@@ -1,6 +1,8 @@
 from django import forms
+from django.contrib.auth import authenticate
 from django.contrib.auth.forms import UserCreationForm
 
+from meetings.models import NotificationPreference
 from members.models import User
 
 
@@ -42,3 +44,38 @@ class ProfileForm(forms.ModelForm):
         if email and User.objects.filter(email__iexact=email).exclude(pk=self.instance.pk).exists():
             raise forms.ValidationError("Another member uses this e-mail address.")
         return email
+
+
+class NotificationsForm(forms.ModelForm):
+    """Which session e-mails I get; saved through meetings.services.notification_preference_set."""
+
+    class Meta:
+        model = NotificationPreference
+        fields = ["reminders", "presenter_notices", "seat_notices"]
+        labels = {
+            "reminders": "Reminder 24 hours before a session I answered yes or maybe to",
+            "presenter_notices": "Notice 3 days before a session where I present",
+            "seat_notices": "Notice when I move up from a waiting list",
+        }
+
+
+class AccountDeleteForm(forms.Form):
+    """Deleting an account asks for the password again: a session left open is not enough."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, request, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        # Through authenticate(), so wrong guesses count towards the log-in lock-out (django-axes).
+        user = authenticate(self.request, username=self.request.user.get_username(), password=password)
+        if user is None or user.pk != self.request.user.pk:
+            raise forms.ValidationError("That is not your password.")
+        return password

@@ -1,12 +1,19 @@
-"""Writes for members: invitations and signup, preferences, calendar token, API tokens."""
+"""Writes for members: invitations and signup, preferences, calendar token, API tokens, deletion."""
 
+import secrets
+
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from knox.models import AuthToken
 
+from meetings.models import Meeting
+from meetings.services import rsvp_remove
 from members.invitations import InvitationLinkError, read_token
 from members.models import Invitation, User
+from outbox import enqueue
+from papers.models import Vote
 
 
 @transaction.atomic
@@ -26,11 +33,12 @@ def invitation_create(*, email: str, invited_by: User | None) -> Invitation:
     return invitation
 
 
+@transaction.atomic
 def invitation_send(*, invitation: Invitation) -> None:
     from members.tasks import send_invitation  # the task module imports these services
 
     Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
-    send_invitation.delay_on_commit(invitation.pk)
+    enqueue(send_invitation, invitation.pk)
 
 
 def invitation_revoke(*, invitation: Invitation) -> bool:
@@ -91,3 +99,65 @@ def api_token_revoke(*, user: User, token_key: str) -> int:
     """Delete the member's token(s) with this public key prefix; returns how many went."""
     deleted, _ = AuthToken.objects.filter(user=user, token_key=token_key).delete()
     return deleted
+
+
+@transaction.atomic
+def user_deactivate(*, users) -> int:
+    """Stop members from logging in: their seats at planned sessions go to the waiting lists
+    and their API tokens stop working. Their votes and past answers stay. Returns how many."""
+    users = list(users.filter(is_active=True))
+    for user in users:
+        for meeting in Meeting.objects.filter(rsvps__user=user, status=Meeting.Status.PLANNED).order_by("pk"):
+            rsvp_remove(meeting=meeting, user=user)
+    User.objects.filter(pk__in=[u.pk for u in users]).update(is_active=False)
+    AuthToken.objects.filter(user__in=users).delete()
+    return len(users)
+
+
+# --- Account deletion ---------------------------------------------------------------------------
+
+FORMER_MEMBER_NAME = "Former member"
+# The web page and the API refuse it: deleting the last administrator would lock everyone out.
+ADMINISTRATOR_SELF_DELETE = "An administrator account is deleted in the admin, by another administrator."
+
+
+def _former_member() -> User:
+    """A new inactive, nameless account that keeps one deleted member's votes.
+
+    One per deletion, because a member votes once per paper (unique user and paper): two
+    deleted members' votes for the same paper cannot share one placeholder.
+    """
+    placeholder = User(
+        username=f"deleted-{secrets.token_hex(8)}", display_name=FORMER_MEMBER_NAME, is_active=False
+    )
+    placeholder.set_unusable_password()
+    placeholder.save()
+    return placeholder
+
+
+@transaction.atomic
+def user_delete(*, user: User) -> User | None:
+    """Delete a member's account: their votes stay, anonymous; everything else personal goes.
+
+    Votes move to a placeholder account (see _former_member), so every paper's vote_count
+    still equals its vote rows and the queue does not change. RSVPs are removed first, each
+    seat going to the session's waiting list; API tokens, offers to present, notices and
+    preferences go with the account, and so do the accepted invitation (it holds the address)
+    and the log-in records kept for rate limiting. Sessions in every browser end: they name
+    an account that no longer exists. Returns the placeholder, or None when there were no votes.
+    """
+    # Locking the row also holds back a concurrent vote by this member (its foreign key
+    # check waits for the lock), so no vote can slip in between the move and the delete.
+    user = User.objects.select_for_update().get(pk=user.pk)
+    placeholder = None
+    if Vote.objects.filter(user=user).exists():
+        placeholder = _former_member()
+        Vote.objects.filter(user=user).update(user=placeholder)
+    for meeting in Meeting.objects.filter(rsvps__user=user).order_by("pk"):
+        rsvp_remove(meeting=meeting, user=user)
+    Invitation.objects.filter(accepted_by=user).delete()
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        model.objects.filter(username=user.get_username()).delete()
+    AuthToken.objects.filter(user=user).delete()
+    user.delete()
+    return placeholder

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from meetings import services as meeting_services
 from members import selectors, services
-from members.forms import InvitationForm, JoinForm, ProfileForm
+from members.forms import InvitationForm, JoinForm, NotificationsForm, ProfileForm
 from members.invitations import InvitationLinkError
 from members.models import Invitation, User
 
@@ -42,9 +42,17 @@ def calendar_url(request: HttpRequest, token: str) -> str | None:
         return None
 
 
-def _profile_page(request: HttpRequest, form: ProfileForm, *, new_token: str = "", status: int = 200):
+def _profile_page(
+    request: HttpRequest,
+    form: ProfileForm | None = None,
+    notify: NotificationsForm | None = None,
+    *,
+    new_token: str = "",
+    status: int = 200,
+):
     context = {
-        "form": form,
+        "form": form or ProfileForm(instance=request.user),
+        "notify": notify or _notifications_form(request, bound=False),
         "nav": "profile",
         "calendar_url": calendar_url(request, request.user.calendar_token),
         "tokens": selectors.api_tokens(user=request.user),
@@ -53,16 +61,23 @@ def _profile_page(request: HttpRequest, form: ProfileForm, *, new_token: str = "
     return render(request, "members/profile.html", context, status=status)
 
 
+def _notifications_form(request: HttpRequest, *, bound: bool) -> NotificationsForm:
+    preference = meeting_services.notification_preference_get(user=request.user)
+    return NotificationsForm(request.POST if bound else None, instance=preference, prefix="notify")
+
+
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
-        return _profile_page(request, ProfileForm(instance=request.user))
+        return _profile_page(request)
     form = ProfileForm(request.POST, instance=request.user)
-    if not form.is_valid():
-        return _profile_page(request, form, status=400)
+    notify = _notifications_form(request, bound=True)
+    if not (form.is_valid() and notify.is_valid()):
+        return _profile_page(request, form, notify, status=400)
     services.user_update_profile(
         user=request.user, changes={f: form.cleaned_data[f] for f in form.changed_data}
     )
+    meeting_services.notification_preference_set(user=request.user, **notify.cleaned_data)
     messages.success(request, "Your profile and preferences are saved.")
     return redirect("members:profile")
 
@@ -80,7 +95,7 @@ def calendar_regenerate(request: HttpRequest) -> HttpResponse:
 def token_create(request: HttpRequest) -> HttpResponse:
     """Show the new token once, in this response; it is never stored in clear or shown again."""
     _, token = services.api_token_create(user=request.user)
-    response = _profile_page(request, ProfileForm(instance=request.user), new_token=token)
+    response = _profile_page(request, new_token=token)
     response["Cache-Control"] = "no-store"
     return response
 

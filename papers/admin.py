@@ -9,7 +9,13 @@ from meetings.models import Meeting
 from meetings.services import agenda_add
 from papers.csv_export import papers_csv, votes_csv
 from papers.models import Author, FetchRun, Paper, PaperAuthor, Source, Tag, Vote
-from papers.services import paper_add_tags, paper_resummarise, paper_set_status, source_queue_fetch
+from papers.services import (
+    paper_add_tags,
+    paper_resummarise,
+    paper_set_status,
+    paper_vote_set,
+    source_queue_fetch,
+)
 from readinggroup.admin_actions import intermediate_form
 
 
@@ -160,6 +166,20 @@ class VoteAdmin(admin.ModelAdmin):
     autocomplete_fields = ["paper", "user"]
     date_hierarchy = "created_at"
     actions = ["export_csv"]
+
+    # Votes change only through the vote service, which moves Paper.vote_count with them.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: Vote) -> None:
+        paper_vote_set(user=obj.user, paper_id=obj.paper_id, voted=False)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for vote in queryset.select_related("user"):
+            paper_vote_set(user=vote.user, paper_id=vote.paper_id, voted=False)
 
     @admin.action(description="Export selected votes as CSV")
     def export_csv(self, request: HttpRequest, queryset: QuerySet):

@@ -1,6 +1,7 @@
 """Preparing records for the upsert: values that fit the columns, identity keys, one record per paper."""
 
 import dataclasses
+from datetime import UTC, datetime
 
 from papers import normalise
 from papers.models import Author, Paper, PaperAuthor, Tag
@@ -15,19 +16,41 @@ _AFFILIATION_MAX = PaperAuthor._meta.get_field("affiliation").max_length
 _TAG_MAX = Tag._meta.get_field("name").max_length
 
 
+def _text(value: str | None) -> str:
+    # PostgreSQL text columns refuse NUL characters, which JSON sources can carry ("\u0000").
+    return (value or "").replace("\x00", "")
+
+
+def _moment(value: datetime | None) -> datetime | None:
+    """The time in UTC, or None when it falls outside the years 1-9999 there (or has an offset
+    PostgreSQL refuses): a date no paper has, and one that would fail the whole batch."""
+    if value is None:
+        return None
+    try:
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    except (OverflowError, ValueError):
+        return None
+
+
+def _fit(value: str, length: int) -> str:
+    # Strip after cutting too, so cleaning a cleaned value again changes nothing.
+    return value.strip()[:length].rstrip()
+
+
 def _clean_authors(authors: list[AuthorRecord]) -> list[AuthorRecord]:
     seen, cleaned = set(), []
     for author in authors:
-        name = squash(author.name)[:_AUTHOR_MAX]
+        name = _fit(squash(_text(author.name)), _AUTHOR_MAX)
         if name and name not in seen:  # an author appears once per paper
             seen.add(name)
-            cleaned.append(AuthorRecord(name=name, affiliation=squash(author.affiliation)[:_AFFILIATION_MAX]))
+            affiliation = _fit(squash(_text(author.affiliation)), _AFFILIATION_MAX)
+            cleaned.append(AuthorRecord(name=name, affiliation=affiliation))
     return cleaned
 
 
 def clean_record(record: PaperRecord) -> PaperRecord | None:
     """A record with normalised ids and values that fit the columns, or None if it has no title."""
-    title = squash(record.title)[:_TITLE_MAX]
+    title = _fit(squash(_text(record.title)), _TITLE_MAX)
     if not title:
         return None
     ref = normalise.arxiv_ref(record.arxiv_id) if record.arxiv_id else None
@@ -37,14 +60,18 @@ def clean_record(record: PaperRecord) -> PaperRecord | None:
     return dataclasses.replace(
         record,
         title=title,
-        abstract=(record.abstract or "").strip(),
+        abstract=_text(record.abstract).strip(),
         arxiv_id=arxiv_id,
         arxiv_version=version
         if arxiv_id and version and 0 < version <= normalise.MAX_ARXIV_VERSION
         else None,
         doi=normalise.doi(record.doi) if record.doi else "",
         authors=_clean_authors(record.authors),
-        categories=list(dict.fromkeys(c.strip()[:_TAG_MAX] for c in record.categories if c and c.strip())),
+        categories=list(
+            dict.fromkeys(_fit(_text(c), _TAG_MAX) for c in record.categories if _text(c).strip())
+        ),
+        published_at=_moment(record.published_at),
+        updated_at=_moment(record.updated_at),
         url=http_url(record.url),
         pdf_url=http_url(record.pdf_url),
         code_url=http_url(record.code_url),

@@ -6,6 +6,7 @@ from django.contrib.syndication.views import Feed
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 
 from papers.models import Paper
 from papers.selectors import paper_queue, with_list_relations
@@ -27,7 +28,9 @@ class PaperFeed(MembersOnlyUnlessPublic):
         return paper.title
 
     def item_description(self, paper: Paper) -> str:
-        return paper.summary or paper.abstract
+        # Feed readers render a description as HTML: the text is escaped for that, once more
+        # than the feed's own XML escaping (found by readinggroup/tests/test_xss.py).
+        return escape(paper.summary or paper.abstract)
 
     def item_link(self, paper: Paper) -> str:
         return f"{settings.SITE_URL}{paper.get_absolute_url()}"

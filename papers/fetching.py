@@ -25,6 +25,7 @@ from papers.http import FetchError, HttpClient, default_client
 from papers.ingest import UpsertCounts, paper_upsert
 from papers.models import FetchRun, Paper, Source
 from papers.sources import arxiv, crossref
+from readinggroup.locks import advisory_locks_available, try_advisory_lock
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +39,19 @@ def _lock_seconds() -> int:
     return settings.CELERY_TASK_TIME_LIMIT + 60
 
 
+LOCK_CLASS = 0x6673  # advisory lock namespace of source fetches (readinggroup/locks.py)
+
+
 @contextlib.contextmanager
 def source_lock(source_id: int) -> Iterator[None]:
-    """Hold the fetch lock of one source, across processes (an atomic cache add with expiry)."""
+    """Hold the fetch lock of one source, across processes: a PostgreSQL advisory lock, else
+    an atomic cache add with expiry (atomic on Redis; the embedded default runs one worker)."""
+    if advisory_locks_available():
+        with try_advisory_lock(LOCK_CLASS, source_id) as locked:
+            if not locked:
+                raise SourceBusy(f"Source {source_id} is being fetched already.")
+            yield
+        return
     key, token = f"fetch:source-lock:{source_id}", uuid.uuid4().hex
     if not cache.add(key, token, timeout=_lock_seconds()):
         raise SourceBusy(f"Source {source_id} is being fetched already.")

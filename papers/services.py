@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from outbox import enqueue
 from papers import normalise
 from papers.models import Paper, Source, Tag, Vote, tag_slug
 from papers.summaries.base import Summary
@@ -135,30 +136,31 @@ def paper_suggest(*, user, reference: str) -> tuple[Paper, bool]:
     existing = _existing(paper)
     if existing is not None:
         return existing, False
+    from papers.tasks import fetch_paper_metadata
+
     paper.submitted_by = user if user is not None and user.is_authenticated else None
     paper.status = Paper.Status.PENDING
     try:
         with transaction.atomic():
             paper.save()
+            enqueue(fetch_paper_metadata, paper.pk)  # with the paper, or not at all
     except IntegrityError:
         # Someone added the same paper between our lookup and our insert.
         existing = _existing(paper)
         if existing is None:
             raise
         return existing, False
-    from papers.tasks import fetch_paper_metadata
-
-    fetch_paper_metadata.delay_on_commit(paper.pk)
     return paper, True
 
 
+@transaction.atomic
 def paper_resummarise(*, paper_ids) -> int:
     """Queue a fresh summary for each paper; returns how many were queued."""
     from papers.tasks import summarise_paper
 
     ids = list(Paper.objects.filter(pk__in=list(paper_ids)).values_list("pk", flat=True))
     for paper_id in ids:
-        summarise_paper.delay_on_commit(paper_id)
+        enqueue(summarise_paper, paper_id)
     return len(ids)
 
 
@@ -215,11 +217,12 @@ def source_create(
     return source
 
 
+@transaction.atomic
 def source_queue_fetch(*, source_ids) -> int:
     """Queue a fetch of each source now, due or not; returns how many were queued."""
     from papers.tasks import fetch_source
 
     ids = list(Source.objects.filter(pk__in=list(source_ids)).values_list("pk", flat=True))
     for source_id in ids:
-        fetch_source.delay_on_commit(source_id, force=True)
+        enqueue(fetch_source, source_id, force=True)
     return len(ids)

@@ -1,5 +1,8 @@
 """Celery tasks for the pipeline: thin, taking ids, each calling one service.
 
+Tasks are queued through the outbox (outbox.enqueue), except the fetches that
+beat's fetch_due_sources queues: it runs in a worker, so the broker is up, and
+the next check queues a source again if it is still due.
 All are idempotent and run with acks_late + reject_on_worker_lost (a task whose
 worker dies is delivered again), a soft time limit below the hard one, and
 retries only for what can succeed later: a database that is briefly away, or
@@ -12,6 +15,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 
+from outbox import enqueue_many
 from papers.fetching import paper_fetch_metadata, source_fetch_if_due, sources_due
 from papers.http import FetchError
 from papers.services import paper_summarise
@@ -75,11 +79,10 @@ def queue_summaries(paper_ids: list[int]) -> None:
     """
     size = settings.SUMMARY_TASK_BATCH
     if size <= 1:
-        for paper_id in paper_ids:
-            summarise_paper.delay_on_commit(paper_id)
+        enqueue_many(summarise_paper, [((paper_id,), {}) for paper_id in paper_ids])
         return
-    for start in range(0, len(paper_ids), size):
-        summarise_papers.delay_on_commit(paper_ids[start : start + size])
+    batches = [paper_ids[start : start + size] for start in range(0, len(paper_ids), size)]
+    enqueue_many(summarise_papers, [((batch,), {}) for batch in batches])
 
 
 @shared_task(bind=True, **TASK_OPTIONS, **DB_RETRY)

@@ -11,7 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
 from meetings.api import MeetingViewSet
-from members.api import MeView
+from members.api import MeDeleteView, MeExportView, MeView
 from papers.api import PaperViewSet, TagViewSet
 from readinggroup.rest.auth import LoginView, LogoutAllView, LogoutView
 from readinggroup.rest.errors import not_found
@@ -36,6 +36,8 @@ urlpatterns = [
     path("auth/logout/", LogoutView.as_view(), name="logout"),
     path("auth/logoutall/", LogoutAllView.as_view(), name="logoutall"),
     path("me/", MeView.as_view(), name="me"),
+    path("me/export/", MeExportView.as_view(), name="me-export"),
+    path("me/delete/", MeDeleteView.as_view(), name="me-delete"),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path(
         "docs/",
@@ -48,5 +50,6 @@ urlpatterns = [
         name="redoc",
     ),
     path("", include(router.urls)),
-    re_path(r"^.*$", not_found),
+    # [\s\S], not ".": an unknown path with a line break in it is still answered in JSON.
+    re_path(r"^[\s\S]*$", not_found),
 ]

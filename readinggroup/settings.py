@@ -57,10 +57,13 @@ INSTALLED_APPS = [
     "members",
     "papers",
     "meetings",
+    "outbox",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A database that does not answer: 503 "try again shortly" instead of a 500.
+    "readinggroup.outage.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -100,6 +103,11 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    # An unreachable database fails a request (503) after this long instead of hanging it.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+        "DB_CONNECT_TIMEOUT", default=5, minimum=2
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server, the worker and beat share one file without
     # "database is locked" errors under normal load.
@@ -114,7 +122,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache and Celery broker ------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Tolerant of a Redis outage (reads miss, writes are dropped): readinggroup/cache.py.
+    _redis_timeout = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
+    CACHES = {
+        "default": {
+            "BACKEND": "readinggroup.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": _redis_timeout, "socket_timeout": _redis_timeout},
+        }
+    }
 else:
     # A file cache is shared by the web, worker and beat processes (locmem is not).
     CACHES = {
@@ -137,7 +153,16 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Redis hands a task that was not acknowledged (its worker died) to another worker after
+    # this many seconds; keep it above the longest task (CELERY_TASK_TIME_LIMIT). Workers look
+    # for such tasks every interval * throttle seconds: kombu's 100 s for the default hour,
+    # about a quarter of the timeout for short ones.
+    _visibility = env_int("CELERY_VISIBILITY_TIMEOUT", default=3600, minimum=1)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": _visibility,
+        "unacked_restore_interval": min(10, max(1, _visibility // 4)),
+        "unacked_restore_throttle": min(10, max(1, _visibility // 40)),
+    }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -220,9 +245,7 @@ CELERY_BEAT_SCHEDULE["fetch-due-sources"] = {
 # Lets two sites (or a test run) share one Redis without taking each other's tasks.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 # Papers per summarising task: one for an LLM (each may take SUMMARY_LLM_TIMEOUT), more offline.
-SUMMARY_TASK_BATCH = env_int(
-    "SUMMARY_TASK_BATCH", default=1 if SUMMARY_BACKEND == "llm" else 20, minimum=1
-)
+SUMMARY_TASK_BATCH = env_int("SUMMARY_TASK_BATCH", default=1 if SUMMARY_BACKEND == "llm" else 20, minimum=1)
 
 # --- REST API (issue 4) -------------------------------------------------------
 # Versioned API under /api/v1/ (readinggroup/api.py); see the README's "REST API" section.
@@ -365,6 +388,19 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 
+# --- Reliability: the task outbox (issue 8) --------------------------------------
+# Tasks are queued through the outbox (outbox/): written with the change, published after
+# commit with one quick attempt, and relayed later by every worker. Seconds.
+OUTBOX_PUBLISH_TIMEOUT = env.float("OUTBOX_PUBLISH_TIMEOUT", default=0.5)
+OUTBOX_RELAY_SECONDS = env.float("OUTBOX_RELAY_SECONDS", default=5.0)
+OUTBOX_RELAY_MAX_SECONDS = env.float("OUTBOX_RELAY_MAX_SECONDS", default=60.0)
+OUTBOX_RETENTION_DAYS = env_int("OUTBOX_RETENTION_DAYS", default=7, minimum=1)
+if not 0 < OUTBOX_PUBLISH_TIMEOUT <= 10 or not 0 < OUTBOX_RELAY_SECONDS <= OUTBOX_RELAY_MAX_SECONDS:
+    raise ImproperlyConfigured(
+        "OUTBOX_PUBLISH_TIMEOUT must be over 0 and at most 10 seconds, and "
+        "OUTBOX_RELAY_SECONDS over 0 and at most OUTBOX_RELAY_MAX_SECONDS."
+    )
+
 # --- Security -----------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -387,3 +423,15 @@ LOGGING = {
     # axes announces itself at INFO on every start, which clutters command output.
     "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
+
+# --- Hardening (issue 8) ----------------------------------------------------------
+# Secret URL segments (private calendar, unsubscribe, invitation and password-reset links)
+# and API tokens are redacted from every log line the site writes, runserver's request
+# lines included (readinggroup/logs.py; gunicorn.conf.py does the same for gunicorn).
+LOGGING["filters"] = {"redact_secrets": {"()": "readinggroup.logs.RedactSecrets"}}
+LOGGING["handlers"]["console"]["filters"] = ["redact_secrets"]
+LOGGING["loggers"]["django.server"] = {"handlers": ["console"], "level": "INFO", "propagate": False}
+# Django's own console handler (on with DEBUG) would print django.* lines a second time, unredacted.
+LOGGING["loggers"]["django"] = {"handlers": [], "propagate": True}
+# At DEBUG the template engine logs every missing variable with the whole template context.
+LOGGING["loggers"]["django.template"] = {"level": "INFO"}

@@ -7,108 +7,174 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('meetings', '0001_initial'),
+        ("meetings", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Notice',
+            name="Notice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('reminder', 'Session reminder'), ('presenter', 'You are presenting'), ('digest', 'Weekly digest'), ('seat', 'Seat from the waiting list')], max_length=16)),
-                ('key', models.CharField(max_length=100)),
-                ('claimed_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("reminder", "Session reminder"),
+                            ("presenter", "You are presenting"),
+                            ("digest", "Weekly digest"),
+                            ("seat", "Seat from the waiting list"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("key", models.CharField(max_length=100)),
+                ("claimed_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-claimed_at', '-id'],
+                "ordering": ["-claimed_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='NotificationPreference',
+            name="NotificationPreference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reminders', models.BooleanField(default=True, help_text='A reminder 24 hours before a session.')),
-                ('presenter_notices', models.BooleanField(default=True, help_text='A notice 3 days before a session where I present.')),
-                ('seat_notices', models.BooleanField(default=True, help_text="A notice when I move up from a session's waiting list.")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reminders",
+                    models.BooleanField(default=True, help_text="A reminder 24 hours before a session."),
+                ),
+                (
+                    "presenter_notices",
+                    models.BooleanField(
+                        default=True, help_text="A notice 3 days before a session where I present."
+                    ),
+                ),
+                (
+                    "seat_notices",
+                    models.BooleanField(
+                        default=True, help_text="A notice when I move up from a session's waiting list."
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PresenterOffer',
+            name="PresenterOffer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
             ],
             options={
-                'ordering': ['item', 'created_at', 'id'],
+                "ordering": ["item", "created_at", "id"],
             },
         ),
         migrations.AddField(
-            model_name='meeting',
-            name='sequence',
+            model_name="meeting",
+            name="sequence",
             field=models.PositiveIntegerField(default=0, editable=False),
         ),
         migrations.AddField(
-            model_name='meeting',
-            name='updated_at',
+            model_name="meeting",
+            name="updated_at",
             field=models.DateTimeField(auto_now=True),
         ),
         migrations.AddField(
-            model_name='rsvp',
-            name='answered_at',
+            model_name="rsvp",
+            name="answered_at",
             field=models.DateTimeField(default=django.utils.timezone.now),
         ),
         migrations.AddField(
-            model_name='rsvp',
-            name='waitlisted',
+            model_name="rsvp",
+            name="waitlisted",
             field=models.BooleanField(default=False),
         ),
         migrations.AddIndex(
-            model_name='rsvp',
-            index=models.Index(fields=['meeting', 'answer', 'waitlisted'], name='meetings_rsvp_seats'),
+            model_name="rsvp",
+            index=models.Index(fields=["meeting", "answer", "waitlisted"], name="meetings_rsvp_seats"),
         ),
         migrations.AddConstraint(
-            model_name='rsvp',
-            constraint=models.CheckConstraint(condition=models.Q(('waitlisted', False), ('answer', 'yes'), _connector='OR'), name='meetings_rsvp_only_yes_waits'),
+            model_name="rsvp",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("waitlisted", False), ("answer", "yes"), _connector="OR"),
+                name="meetings_rsvp_only_yes_waits",
+            ),
         ),
         migrations.AddField(
-            model_name='notice',
-            name='meeting',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='meetings.meeting'),
+            model_name="notice",
+            name="meeting",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="notices",
+                to="meetings.meeting",
+            ),
         ),
         migrations.AddField(
-            model_name='notice',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to=settings.AUTH_USER_MODEL),
+            model_name="notice",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="notices",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='notificationpreference',
-            name='user',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='notification_preference', to=settings.AUTH_USER_MODEL),
+            model_name="notificationpreference",
+            name="user",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="notification_preference",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='presenteroffer',
-            name='item',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='offers', to='meetings.agendaitem'),
+            model_name="presenteroffer",
+            name="item",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="offers", to="meetings.agendaitem"
+            ),
         ),
         migrations.AddField(
-            model_name='presenteroffer',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='presenter_offers', to=settings.AUTH_USER_MODEL),
+            model_name="presenteroffer",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="presenter_offers",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notice',
-            constraint=models.UniqueConstraint(fields=('kind', 'user', 'key'), name='meetings_notice_once'),
+            model_name="notice",
+            constraint=models.UniqueConstraint(fields=("kind", "user", "key"), name="meetings_notice_once"),
         ),
         migrations.AddConstraint(
-            model_name='notice',
-            constraint=models.CheckConstraint(condition=models.Q(('kind__in', ['reminder', 'presenter', 'digest', 'seat'])), name='meetings_notice_kind_valid'),
+            model_name="notice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("kind__in", ["reminder", "presenter", "digest", "seat"])),
+                name="meetings_notice_kind_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='presenteroffer',
-            constraint=models.UniqueConstraint(fields=('item', 'user'), name='meetings_offer_once_per_member'),
+            model_name="presenteroffer",
+            constraint=models.UniqueConstraint(
+                fields=("item", "user"), name="meetings_offer_once_per_member"
+            ),
         ),
     ]

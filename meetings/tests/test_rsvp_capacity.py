@@ -1,3 +1,5 @@
+import functools
+import random
 import threading
 
 import pytest
@@ -9,6 +11,7 @@ from meetings.models import RSVP, Notice
 from meetings.services import meeting_update, rsvp_remove, rsvp_set
 from meetings.tests.factories import MeetingFactory
 from members.tests.factories import UserFactory
+from readinggroup.tests.processes import many_connections
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +140,75 @@ def test_racing_yes_answers_never_exceed_the_capacity():
     assert errors == []
     assert RSVP.objects.filter(meeting=meeting, waitlisted=False).count() == 3
     assert RSVP.objects.filter(meeting=meeting, waitlisted=True).count() == 9
+
+
+def _at_once(calls) -> list[BaseException]:
+    """Run every call on its own thread and database connection, all released together."""
+    barrier = threading.Barrier(len(calls))
+    errors: list[BaseException] = []
+
+    def run(call) -> None:
+        try:
+            barrier.wait()
+            call()
+        except BaseException as error:  # reported by the caller, in the main thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    with many_connections():
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    return errors
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_fifty_members_racing_for_the_last_seat_leave_exactly_one_seated():
+    meeting = MeetingFactory(capacity=10)
+    for i in range(9):
+        rsvp_set(meeting=meeting, user=UserFactory(username=f"early{i}"), answer="yes")
+    racers = [UserFactory(username=f"last{i}") for i in range(50)]
+    calls = [functools.partial(rsvp_set, meeting=meeting, user=user, answer="yes") for user in racers]
+    assert _at_once(calls) == []
+    seated = RSVP.objects.filter(meeting=meeting, answer="yes", waitlisted=False)
+    assert seated.count() == meeting.capacity
+    assert seated.filter(user__in=racers).count() == 1
+    waiting = RSVP.objects.filter(meeting=meeting, waitlisted=True).order_by("answered_at", "id")
+    assert waiting.count() == 49
+    winner = seated.get(user__in=racers)
+    assert all(w.answered_at >= winner.answered_at for w in waiting)  # first come, first served
+    print("\nRELIABILITY rsvp-last-seat: 50 members at once for 1 free seat of 10 -> 1 seated, 49 waiting")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_members_changing_answers_at_once_never_overfill_a_session_nor_leave_a_seat_free_while_others_wait():
+    meeting = MeetingFactory(capacity=5)
+    members = [UserFactory(username=f"churn{i}") for i in range(50)]
+    rng = random.Random(8)
+    plans = {m.pk: rng.choices(["yes", "no", "maybe"], weights=[3, 1, 1], k=6) for m in members}
+
+    def answer_all(user):
+        def run() -> None:
+            for answer in plans[user.pk]:
+                rsvp_set(meeting=meeting, user=user, answer=answer)
+
+        return run
+
+    assert _at_once([answer_all(user) for user in members]) == []
+    rows = list(RSVP.objects.filter(meeting=meeting))
+    seated = [r for r in rows if r.answer == "yes" and not r.waitlisted]
+    waiting = [r for r in rows if r.waitlisted]
+    assert len(rows) == len(members)  # one answer per member
+    assert {r.user_id: r.answer for r in rows} == {pk: plan[-1] for pk, plan in plans.items()}
+    assert len(seated) <= meeting.capacity
+    assert not waiting or len(seated) == meeting.capacity  # never a free seat while someone waits
+    assert all(r.answer == "yes" for r in waiting)
+    print(
+        f"\nRELIABILITY rsvp-churn: {sum(map(len, plans.values()))} answers by 50 members at once, "
+        f"capacity 5 -> {len(seated)} seated, {len(waiting)} waiting"
+    )

@@ -92,5 +92,21 @@ def test_the_profile_runs_a_bounded_number_of_queries(client, member, django_ass
     for _ in range(5):
         api_token_create(user=member)
     client.force_login(member)
-    with django_assert_num_queries(3):  # session, user, tokens
+    with django_assert_num_queries(4):  # session, user, notification preferences, tokens
         client.get(reverse("members:profile"))
+
+
+def test_a_member_turns_session_reminders_off_and_keeps_the_other_notices(client, member):
+    from meetings.services import notification_preference_get
+
+    client.force_login(member)
+    page = client.get(reverse("members:profile")).content.decode()
+    assert 'name="notify-reminders"' in page and "checked" in page
+    data = {"email": "member@example.org", "notify-presenter_notices": "on", "notify-seat_notices": "on"}
+    assert client.post(reverse("members:profile"), data).status_code == 302
+    preference = notification_preference_get(user=member)
+    assert (preference.reminders, preference.presenter_notices, preference.seat_notices) == (
+        False,
+        True,
+        True,
+    )

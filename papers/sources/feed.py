@@ -85,7 +85,12 @@ def parse_entry(entry) -> tuple[PaperRecord | None, bool]:
 def parse(body: bytes, *, limit: int | None = None) -> FetchResult:
     if not body.strip():
         raise FetchError("Empty response where an RSS or Atom feed was expected", permanent=True)
-    parsed = feedparser.parse(body)
+    try:
+        parsed = feedparser.parse(body)
+    except (ValueError, LookupError) as error:
+        # A byte the encoding sniffer cannot read in the XML declaration (found by
+        # papers/tests/test_parsers_fuzz.py): UnicodeDecodeError, "embedded null character".
+        raise FetchError(f"Malformed feed: {error}", permanent=True) from error
     # feedparser recovers from broken XML with a lenient parser; a broken feed
     # is still a failed fetch, so its guesses never reach the database.
     if parsed.get("bozo") and isinstance(parsed.get("bozo_exception"), xml.sax.SAXException):

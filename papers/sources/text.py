@@ -63,7 +63,8 @@ def parse_http_datetime(value: str | None) -> datetime | None:
 def http_url(value: str | None) -> str:
     """The URL when it is http(s) and fits Paper's URL columns, else ""."""
     value = (value or "").strip()
-    if re.match(r"^https?://\S+$", value, re.IGNORECASE) and len(value) <= 500:
+    # No spaces and no control characters (a NUL would not even fit a PostgreSQL column).
+    if re.match(r"^https?://[^\s\x00-\x1f\x7f]+$", value, re.IGNORECASE) and len(value) <= 500:
         return value
     return ""
 

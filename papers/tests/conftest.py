@@ -25,9 +25,10 @@ def fixture_bytes(name: str) -> bytes:
 @pytest.fixture
 def queued(monkeypatch):
     """Ids of papers queued for summarising, whether one per task or a few per task."""
+    from outbox.testing import intercept
     from papers import tasks
 
     ids: list[int] = []
-    monkeypatch.setattr(tasks.summarise_paper, "delay_on_commit", ids.append)
-    monkeypatch.setattr(tasks.summarise_papers, "delay_on_commit", ids.extend)
+    intercept(monkeypatch, tasks.summarise_paper, lambda message: ids.append(message.args[0]))
+    intercept(monkeypatch, tasks.summarise_papers, lambda message: ids.extend(message.args[0]))
     return ids

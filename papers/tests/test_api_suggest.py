@@ -4,6 +4,8 @@ from unittest import mock
 
 import pytest
 
+from outbox.testing import intercept
+from papers import tasks
 from papers.models import Paper
 from papers.tests.factories import PaperFactory
 
@@ -14,7 +16,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _no_metadata_fetch():
     """The metadata task would call arXiv; these tests are about the API's answers."""
-    with mock.patch("papers.tasks.fetch_paper_metadata.delay_on_commit") as delay:
+    delay = mock.Mock()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        intercept(monkeypatch, tasks.fetch_paper_metadata, delay)
         yield delay
 
 

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
+from outbox.testing import intercept
 from papers import tasks
 from papers.models import FetchRun, Paper, Source
 from papers.tests.conftest import fixture_bytes
@@ -130,7 +131,7 @@ def test_the_admin_fetch_now_action_queues_a_forced_fetch(
 ):
     source = SourceFactory()
     queued = []
-    monkeypatch.setattr(tasks.fetch_source, "delay", lambda *a, **kw: queued.append((a, kw)))
+    intercept(monkeypatch, tasks.fetch_source, lambda m: queued.append((tuple(m.args), m.kwargs)))
     client.force_login(superuser)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(

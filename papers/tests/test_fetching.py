@@ -1,5 +1,6 @@
 """Fetching a source end to end against a local server: FetchRun, Source state, rows, locks, tasks."""
 
+import contextlib
 import threading
 
 import pytest
@@ -129,11 +130,35 @@ def test_a_server_error_then_success_is_one_successful_run(httpserver, queued):
 @pytest.mark.django_db
 def test_a_source_being_fetched_is_not_fetched_again(httpserver, queued):
     source = SourceFactory(kind="feed", url=httpserver.url_for("/feed"))
-    with source_lock(source.pk):
+    with _locked_elsewhere(source.pk):
         with pytest.raises(SourceBusy):
             source_fetch(source=source)
         assert tasks.fetch_source.delay(source.pk, force=True).get() is None
     assert not FetchRun.objects.exists() and httpserver.log == []
+
+
+@contextlib.contextmanager
+def _locked_elsewhere(source_id: int):
+    """Hold a source's fetch lock in another thread (its own database session), as another
+    worker would: a session may take its own advisory lock twice."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with source_lock(source_id):
+                held.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(10)
+    try:
+        yield
+    finally:
+        release.set()
+        holder.join()
 
 
 @pytest.mark.django_db

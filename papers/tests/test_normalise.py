@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -123,3 +125,46 @@ def test_doi_normalisation_never_crashes_and_is_idempotent(value):
 def test_title_keys_never_crash_and_are_idempotent(value):
     once = normalise.title_key(value)
     assert normalise.title_key(once) == once
+
+
+# --- Issue 8: every form of one identifier normalises to the same thing --------------------------
+
+_NEW_STYLE = st.from_regex(r"[0-9]{2}(0[1-9]|1[0-2])\.[0-9]{4,5}", fullmatch=True)
+_OLD_STYLE = st.from_regex(
+    r"(hep-th|math|cond-mat|astro-ph|cs)/[0-9]{2}(0[1-9]|1[0-2])[0-9]{3}", fullmatch=True
+)
+_VERSIONS = st.one_of(st.none(), st.integers(1, 9999))
+_DOIS = st.from_regex(r"10\.[0-9]{4,9}/[A-Za-z0-9._;()/:<>-]{1,60}", fullmatch=True).filter(
+    lambda d: d[-1] not in ".,;:"
+)
+
+
+@given(_NEW_STYLE | _OLD_STYLE, _VERSIONS, st.sampled_from(["{}", "arXiv:{}", "oai:arXiv.org:{}",
+       "https://arxiv.org/abs/{}", "http://export.arxiv.org/pdf/{}.pdf", "https://arxiv.org/html/{}/",
+       "https://huggingface.co/papers/{}", "  {}  "]))  # fmt: skip
+def test_every_form_of_an_arxiv_id_names_the_same_paper(identifier, version, form):
+    if form.startswith("https://huggingface.co") and "/" in identifier:
+        return  # Hugging Face pages exist for new-style ids only
+    versioned = f"{identifier}v{version}" if version else identifier
+    ref = normalise.arxiv_ref(form.format(versioned))
+    assert ref == normalise.ArxivRef(identifier, version)
+    assert normalise.arxiv_ref(normalise.arxiv_abs_url(ref.id)) == normalise.ArxivRef(identifier)
+    assert normalise.arxiv_ref(normalise.arxiv_pdf_url(ref.versioned)) == ref
+
+
+@given(_DOIS, st.sampled_from(["{}", "doi:{}", "DOI: {}", "https://doi.org/{}", "http://dx.doi.org/{}",
+       "{}.", " {} "]))  # fmt: skip
+def test_every_form_of_a_doi_names_the_same_paper(doi, form):
+    found = normalise.doi(form.format(doi.upper() if form.startswith("DOI") else doi))
+    assert found == doi.lower()
+    assert normalise.doi(normalise.doi_url(found)) == found
+    assert len(found) <= normalise.DOI_MAX_LENGTH
+
+
+@given(st.text(st.characters(codec="utf-8"), max_size=80))
+def test_normalised_ids_have_the_canonical_shape(value):
+    arxiv_id, doi = normalise.arxiv_id(value), normalise.doi(value)
+    assert arxiv_id == "" or re.fullmatch(r"\d{4}\.\d{4,5}|[a-z]+(-[a-z]+)?/\d{7}", arxiv_id)
+    assert doi == "" or (
+        doi.startswith("10.") and doi == doi.lower() and not doi.endswith((".", ",", ";", ":"))
+    )

@@ -3,6 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
+from outbox.testing import first_args
 from papers import tasks
 from papers.fetching import paper_fetch_metadata
 from papers.models import Paper
@@ -15,9 +16,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def metadata_queue(monkeypatch):
-    ids = []
-    monkeypatch.setattr(tasks.fetch_paper_metadata, "delay_on_commit", ids.append)
-    return ids
+    return first_args(monkeypatch, tasks.fetch_paper_metadata)
 
 
 @pytest.mark.parametrize(

@@ -41,7 +41,7 @@ class TokenSerializer(serializers.Serializer):
     expiry = serializers.DateTimeField(help_text="When the token stops working; log in again then.")
 
 
-def _locked_out(request: Request) -> bool:
+def locked_out(request: Request) -> bool:
     """django-axes flags a login refused for too many failures; the API answers that itself (429)."""
     django_request = request._request
     locked = bool(getattr(django_request, "axes_locked_out", False))
@@ -74,7 +74,7 @@ class LoginView(APIView):
         data = LoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = authenticate(request._request, **data.validated_data)
-        if user is None and _locked_out(request):
+        if user is None and locked_out(request):
             cooloff = getattr(settings, "AXES_COOLOFF_TIME", None)
             wait = int(cooloff.total_seconds()) if cooloff else None
             raise exceptions.Throttled(wait=wait, detail=lockout_message())

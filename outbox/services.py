@@ -1,0 +1,192 @@
+"""Writes to the outbox: enqueue, publish after commit, relay, and the worker's run-once claim."""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import functools
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from outbox.models import Message
+from outbox.publishing import HEADER, BrokerUnavailable, Publisher
+from readinggroup.locks import advisory_locks_available, try_advisory_lock
+
+logger = logging.getLogger(__name__)
+
+# The relay leaves a new message to the publish that follows its commit for this long.
+PUBLISH_GRACE = timedelta(seconds=30)
+# A message that fails to publish for a reason other than the broker (it cannot be
+# encoded, say) waits RETRY_BASE * 2**attempts, at most RETRY_MAX, before the next try.
+RETRY_BASE, RETRY_MAX = timedelta(seconds=10), timedelta(hours=1)
+LOCK_CLASS = 0x6F62  # advisory lock namespace of outbox messages ("ob"); papers.ingest uses 0x7061
+ERROR_CHARS = 2000
+
+
+@functools.cache
+def publisher() -> Publisher:
+    from readinggroup.celery import app
+
+    return Publisher(app, timeout=settings.OUTBOX_PUBLISH_TIMEOUT)
+
+
+def _eager() -> bool:
+    from readinggroup.celery import app
+
+    return bool(app.conf.task_always_eager)
+
+
+def enqueue(task, *args, **kwargs) -> Message:
+    """Queue `task(*args, **kwargs)`: a row now, in the caller's transaction; published once it commits.
+
+    Arguments must be JSON (ids, lists of ids, flags). Call it inside the transaction
+    of the change that needs the task, so both are kept or neither is.
+    """
+    return enqueue_many(task, [(args, kwargs)])[0]
+
+
+def enqueue_many(task, calls: list[tuple[tuple, dict]]) -> list[Message]:
+    """Queue one message per (args, kwargs) in `calls`, written with one INSERT."""
+    retry_at = timezone.now() + PUBLISH_GRACE
+    messages = Message.objects.bulk_create(
+        [Message(task=task.name, args=list(a), kwargs=kw, next_attempt_at=retry_at) for a, kw in calls]
+    )
+    for message in messages:
+        schedule_publish(message)
+    return messages
+
+
+def schedule_publish(message: Message) -> None:
+    """Publish the message when the transaction commits (tests replace this to see what was queued)."""
+    eager = _eager()
+    # Eager (tests, debugging): the task runs on commit and its errors surface, as with delay_on_commit.
+    # Otherwise a failure to publish must never fail the request: the relay publishes later.
+    transaction.on_commit(functools.partial(message_publish, message=message, eager=eager), robust=not eager)
+
+
+def message_publish(*, message: Message, eager: bool = False) -> bool:
+    """One quick attempt to publish a committed message; False when it is left to the relay."""
+    if eager:
+        from readinggroup.celery import app
+
+        app.tasks[message.task].apply_async(message.args, message.kwargs, headers={HEADER: message.pk})
+        Message.objects.filter(pk=message.pk).update(published_at=timezone.now())
+        return True
+    try:
+        publisher().publish(message.task, message.args, message.kwargs, message.pk)
+    except BrokerUnavailable as error:
+        logger.warning("Outbox message %s not published (the relay will): %s", message.pk, error)
+        _record_failure(message.pk, error, retry_at=timezone.now())
+        return False
+    Message.objects.filter(pk=message.pk).update(published_at=timezone.now())
+    return True
+
+
+def _record_failure(message_id: int, error: BaseException, *, retry_at) -> None:
+    Message.objects.filter(pk=message_id).update(
+        publish_attempts=F("publish_attempts") + 1,
+        last_error=f"{type(error).__name__}: {error}"[:ERROR_CHARS],
+        next_attempt_at=retry_at,
+    )
+
+
+@dataclass(frozen=True)
+class RelayPass:
+    published: int
+    failed: int
+    broker_down: bool
+
+
+def messages_relay(*, limit: int = 100) -> RelayPass:
+    """Publish unpublished messages that are due, oldest first; stops at the first broker failure.
+
+    Rows are locked with SKIP LOCKED, so relays in several workers share the work
+    instead of publishing a message twice.
+    """
+    published = failed = 0
+    due = Message.objects.filter(published_at__isnull=True, next_attempt_at__lte=timezone.now())
+    if not due.exists():  # the usual case: a read, no write transaction (SQLite has one writer)
+        return RelayPass(0, 0, broker_down=False)
+    with transaction.atomic():
+        due = due.order_by("next_attempt_at", "pk").select_for_update(
+            skip_locked=connection.features.has_select_for_update_skip_locked
+        )
+        for message in due[:limit]:
+            try:
+                publisher().publish(message.task, message.args, message.kwargs, message.pk, probe=True)
+            except BrokerUnavailable as error:
+                _record_failure(message.pk, error, retry_at=timezone.now())
+                return RelayPass(published, failed + 1, broker_down=True)
+            except Exception as error:  # this message cannot be published: back it off, go on
+                logger.exception("Outbox message %s could not be published", message.pk)
+                wait = min(RETRY_MAX, RETRY_BASE * 2**message.publish_attempts)
+                _record_failure(message.pk, error, retry_at=timezone.now() + wait)
+                failed += 1
+                continue
+            Message.objects.filter(pk=message.pk).update(published_at=timezone.now())
+            published += 1
+    return RelayPass(published, failed, broker_down=False)
+
+
+def messages_pending() -> int:
+    return Message.objects.filter(published_at__isnull=True).count()
+
+
+def messages_purge(*, older_than: timedelta | None = None) -> int:
+    """Delete messages published longer ago than OUTBOX_RETENTION_DAYS; returns how many."""
+    age = older_than if older_than is not None else timedelta(days=settings.OUTBOX_RETENTION_DAYS)
+    deleted, _ = Message.objects.filter(published_at__lt=timezone.now() - age).delete()
+    return deleted
+
+
+# --- In the worker: run each message once --------------------------------------------------------
+
+
+class Claim(enum.Enum):
+    RUN = "run"  # run the task
+    DONE = "done"  # it ran already: skip this delivery
+    BUSY = "busy"  # another worker is running it right now: try this delivery later
+
+
+@contextlib.contextmanager
+def _message_lock(message_id: int) -> Iterator[bool]:
+    """On PostgreSQL a session advisory lock: held while the task runs, gone if the worker dies."""
+    if not advisory_locks_available():
+        yield True  # SQLite: one writer at a time, and its filesystem broker never redelivers
+        return
+    with try_advisory_lock(LOCK_CLASS, message_id) as locked:
+        yield locked
+
+
+@contextlib.contextmanager
+def message_claim(message_id: int) -> Iterator[Claim]:
+    """Claim a delivered message for this worker; DONE when it ran to the end already."""
+    with _message_lock(message_id) as locked:
+        if not locked:
+            yield Claim.BUSY
+            return
+        if Message.objects.filter(pk=message_id, done_at__isnull=False).update(
+            duplicate_count=F("duplicate_count") + 1
+        ):
+            yield Claim.DONE
+            return
+        # A message purged long ago, or sent around the outbox, still runs: tasks are idempotent.
+        Message.objects.filter(pk=message_id).update(run_count=F("run_count") + 1)
+        yield Claim.RUN
+
+
+def message_finish(*, message_id: int, error: BaseException | None = None) -> None:
+    """Record how a run ended: done, or the error (a later delivery may run it again)."""
+    if error is None:
+        Message.objects.filter(pk=message_id).update(done_at=timezone.now(), last_error="")
+    else:
+        Message.objects.filter(pk=message_id).update(
+            last_error=f"{type(error).__name__}: {error}"[:ERROR_CHARS]
+        )
