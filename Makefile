@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: run test lint install install-dev clean
+.PHONY: run test lint install install-dev clean bench
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,16 @@ run: install
 
 test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Benchmarks (README "Performance"; not part of CI): needs PostgreSQL, Redis, wrk
+# (`apt-get install wrk`) and pgbench. Uses its own databases (BENCH_DATABASE_URL + _<size>).
+#   make bench                       # 10k, 100k and 1M papers (the 1M load takes ~10 minutes once)
+#   make bench SIZES=10000           # a quick run
+#   make bench BENCH_ARGS="--fresh --only list_first,detail"
+SIZES ?= 10000,100000,1000000
+BENCH_ARGS ?=
+bench: install-dev
+	$(PY) -m bench.run --sizes $(SIZES) $(BENCH_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

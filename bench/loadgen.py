@@ -8,6 +8,12 @@ front of a slow server shows up in p99 as a user would feel it. wrk2 does
 this, but is not packaged for Debian; this is the small part of it we need.
 
     python -m bench.loadgen --rate 200 --duration 10 http://127.0.0.1:8000/api/v1/papers/
+    python -m bench.loadgen --rate 100 --requests votes.txt http://127.0.0.1:8000/
+
+With --requests, each line of the file is "METHOD /path", optionally followed by
+tab-separated "Name: value" headers for that request alone, and requests go out in the
+file's order, in turn (e.g. PUT and DELETE of a vote alternating, each member with their
+own token); the URL then only names the host.
 """
 
 import argparse
@@ -24,17 +30,21 @@ from urllib.parse import urlsplit
 class Target:
     host: str
     port: int
-    paths: list[str]
-    method: str = "GET"
+    requests: list[tuple]  # (method, path) or (method, path, {header: value}), sent in turn
     headers: dict[str, str] = field(default_factory=dict)
 
-    def request_bytes(self, index: int) -> bytes:
-        path = self.paths[index % len(self.paths)]
-        lines = [f"{self.method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
-        lines += [f"{name}: {value}" for name, value in self.headers.items()]
-        if self.method in {"PUT", "POST", "DELETE"}:
+    def __post_init__(self) -> None:
+        self._encoded = [self._encode(*request) for request in self.requests]
+
+    def _encode(self, method: str, path: str, extra: dict | None = None) -> bytes:
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}"]
+        lines += [f"{name}: {value}" for name, value in {**self.headers, **(extra or {})}.items()]
+        if method in {"PUT", "POST", "DELETE", "PATCH"}:
             lines.append("Content-Length: 0")
         return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+    def request_bytes(self, index: int) -> bytes:
+        return self._encoded[index % len(self._encoded)]
 
 
 @dataclass
@@ -89,7 +99,7 @@ async def _read_chunked(reader: asyncio.StreamReader) -> None:
             return
 
 
-async def _worker(target: Target, slots: asyncio.Queue, result: Result) -> None:
+async def _worker(target: Target, slots: asyncio.Queue, result: Result, timeout: float) -> None:
     reader = writer = None
     while True:
         item = await slots.get()
@@ -103,8 +113,8 @@ async def _worker(target: Target, slots: asyncio.Queue, result: Result) -> None:
             if writer is None:
                 reader, writer = await asyncio.open_connection(target.host, target.port)
             writer.write(target.request_bytes(index))
-            status, close = await _read_response(reader)
-        except (OSError, asyncio.IncompleteReadError, ValueError):
+            status, close = await asyncio.wait_for(_read_response(reader), timeout)
+        except (OSError, asyncio.IncompleteReadError, ValueError, TimeoutError):
             result.errors += 1
             writer = _close(writer)
             continue
@@ -121,10 +131,14 @@ def _close(writer):
     return None
 
 
-async def run(target: Target, *, rate: float, duration: float, connections: int) -> Result:
+async def run(
+    target: Target, *, rate: float, duration: float, connections: int, timeout: float = 30.0
+) -> Result:
+    """Send rate × duration requests at fixed times; a request unanswered after `timeout`
+    seconds counts as an error (its connection is closed)."""
     result = Result(rate=rate, duration=duration)
     slots: asyncio.Queue = asyncio.Queue()
-    workers = [asyncio.create_task(_worker(target, slots, result)) for _ in range(connections)]
+    workers = [asyncio.create_task(_worker(target, slots, result, timeout)) for _ in range(connections)]
     start = time.perf_counter() + 0.05
     total = int(rate * duration)
     for index in range(total):
@@ -137,28 +151,64 @@ async def run(target: Target, *, rate: float, duration: float, connections: int)
     return result
 
 
-def target_from_urls(urls: list[str], method: str = "GET", headers: dict | None = None) -> Target:
+def _path(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+
+def make_target(
+    urls: list[str], *, method: str = "GET", requests=None, headers: dict | None = None
+) -> Target:
+    """Requests to the host of urls[0]: `requests` ((method, path) pairs) or a GET-like `method` per URL."""
     parts = urlsplit(urls[0])
-    paths = [(urlsplit(u).path or "/") + (f"?{urlsplit(u).query}" if urlsplit(u).query else "") for u in urls]
-    return Target(parts.hostname, parts.port or 80, paths, method, headers or {})
+    pairs = list(requests) if requests else [(method, _path(u)) for u in urls]
+    return Target(parts.hostname, parts.port or 80, pairs, headers or {})
+
+
+def read_requests(path: str) -> list[tuple[str, str, dict]]:
+    """Lines "METHOD /path[<TAB>Name: value…]" (blank lines skipped)."""
+    requests = []
+    with open(path, encoding="utf-8") as file:
+        for line in file:
+            if not line.strip():
+                continue
+            first, *headers = line.rstrip("\n").split("\t")
+            parts = first.split()
+            if len(parts) != 2 or any(":" not in h for h in headers):
+                raise ValueError(f"{path}: write one request per line as METHOD /path[<TAB>Name: value…]")
+            extra = {k.strip(): v.strip() for k, _, v in (h.partition(":") for h in headers)}
+            requests.append((parts[0].upper(), parts[1], extra))
+    if not requests:
+        raise ValueError(f"{path}: no requests")
+    return requests
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("urls", nargs="+", help="one or more URLs on one host, used in turn")
+    parser.add_argument("--requests", help='file of "METHOD /path" lines, sent in turn to the URL\'s host')
     parser.add_argument("--rate", type=float, required=True, help="requests per second")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds")
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument(
+        "--timeout", type=float, default=30.0, help="seconds before a request counts as failed"
+    )
     parser.add_argument("--method", default="GET")
     parser.add_argument("--header", action="append", default=[], help="Name: value")
     args = parser.parse_args(argv)
     if args.rate <= 0 or args.duration <= 0:
         parser.error("--rate and --duration must be positive")
-    headers = dict(h.split(":", 1) for h in args.header)
-    target = target_from_urls(
-        args.urls, args.method.upper(), {k.strip(): v.strip() for k, v in headers.items()}
+    headers = {k.strip(): v.strip() for k, _, v in (h.partition(":") for h in args.header)}
+    try:
+        requests = read_requests(args.requests) if args.requests else None
+    except (OSError, ValueError) as error:
+        parser.error(str(error))
+    target = make_target(args.urls, method=args.method.upper(), requests=requests, headers=headers)
+    result = asyncio.run(
+        run(
+            target, rate=args.rate, duration=args.duration, connections=args.connections, timeout=args.timeout
+        )
     )
-    result = asyncio.run(run(target, rate=args.rate, duration=args.duration, connections=args.connections))
     json.dump(result.summary(), sys.stdout, indent=2)
     print()
     return 0

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 
 from papers.bibtex import papers_to_bibtex
 from papers.filters import PaperFilter
-from papers.selectors import paper_browse
+from papers.selectors import for_export, paper_browse
 
 # Most entries in one export; a reference manager import beyond that is a mistake.
 BIBTEX_LIMIT = 1000
@@ -33,4 +33,4 @@ def papers_bibtex(request: HttpRequest) -> HttpResponse:
     if not filterset.is_valid():
         lines = [f"{field}: {' '.join(errors)}" for field, errors in filterset.errors.items()]
         return HttpResponse("\n".join(lines) + "\n", status=400, content_type="text/plain; charset=utf-8")
-    return bibtex_response(papers_to_bibtex(filterset.qs[:BIBTEX_LIMIT]), "papers.bib")
+    return bibtex_response(papers_to_bibtex(for_export(filterset.qs)[:BIBTEX_LIMIT]), "papers.bib")

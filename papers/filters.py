@@ -3,8 +3,9 @@
     PaperFilter(request.GET, queryset=papers, request=request).qs
 
 applies the filters, then the order: an explicit `ordering`, else best match first
-for a search (`q`), else trending. `status` exists for organisers only; for everyone
-else it is dropped, and only listed papers are ever shown.
+for a search (`q`: among the SEARCH_CANDIDATES most trending matches), else trending.
+`status` exists for organisers only; for everyone else it is dropped, and only listed
+papers are ever shown.
 """
 
 from datetime import date, datetime, time, timedelta
@@ -17,7 +18,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 
 from papers.models import Paper, Vote
-from papers.selectors import ORDERINGS, paper_search
+from papers.selectors import ORDERINGS, best_matches_first, paper_search
 
 ORDERING_CHOICES = [
     ("trending", "Trending: votes with time decay"),
@@ -99,11 +100,23 @@ class PaperFilter(django_filters.FilterSet):
         model = Paper
         fields: list[str] = []
 
+    # Form classes by the names of their filters (members' and organisers' differ): django-filter
+    # builds a new class with new fields on every request, a good part of a fast page's CPU.
+    # Sharing is safe: forms copy their class's fields per instance.
+    _form_classes: dict[tuple[str, ...], type] = {}
+
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None) -> None:
         super().__init__(data, queryset, request=request, prefix=prefix)
         self.user = getattr(request, "user", None)
         if not _is_organiser(self.user):
             self.filters.pop("status")
+
+    def get_form_class(self) -> type:
+        key = tuple(self.filters)
+        form_class = self._form_classes.get(key)
+        if form_class is None:
+            form_class = self._form_classes[key] = super().get_form_class()
+        return form_class
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         if not self.form.cleaned_data.get("status"):
@@ -113,8 +126,8 @@ class PaperFilter(django_filters.FilterSet):
         if order == "queue":
             queryset = queryset.filter(discussed_at__isnull=True)
         if order or not self.form.cleaned_data.get("q"):
-            queryset = queryset.order_by(*ORDERINGS[order or DEFAULT_ORDERING])
-        return queryset
+            return queryset.order_by(*ORDERINGS[order or DEFAULT_ORDERING])
+        return best_matches_first(queryset, self.queryset, self.form.cleaned_data["q"])
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return paper_search(queryset, value)

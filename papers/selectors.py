@@ -9,19 +9,19 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
-    Exists,
     F,
     FloatField,
-    OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    TextField,
     Value,
     When,
 )
 from django.db.models.functions import Cast
 
-from papers.models import Paper, PaperAuthor, Tag, Vote
+from papers.models import Paper, PaperAuthor, Tag
+from readinggroup.sql import CorrelatedSQL
 
 # Each list order is an index-backed ORDER BY ending in the primary key, so
 # keyset (cursor) pagination is stable and never needs COUNT(*) or OFFSET.
@@ -33,11 +33,17 @@ ORDERINGS: dict[str, tuple[str, ...]] = {
 }
 
 
+_VOTED = "EXISTS (SELECT 1 FROM papers_vote v WHERE v.paper_id = %(outer)s AND v.user_id = %s)"
+
+
 def with_has_voted(papers: QuerySet, user) -> QuerySet:
+    """`has_voted`: whether this member voted for the paper (an EXISTS in the same query)."""
     if user is None or not user.is_authenticated:
         return papers.annotate(has_voted=Value(False, output_field=BooleanField()))
-    mine = Vote.objects.filter(user=user, paper=OuterRef("pk"))
-    return papers.annotate(has_voted=Exists(mine))
+    voted = CorrelatedSQL(
+        {"postgresql": _VOTED, "sqlite": _VOTED}, params=[user.pk], output_field=BooleanField()
+    )
+    return papers.annotate(has_voted=voted)
 
 
 def with_list_relations(papers: QuerySet) -> QuerySet:
@@ -63,10 +69,33 @@ def paper_list(*, user=None, order: str = "trending") -> QuerySet:
 
 # websearch_to_tsquery's syntax: "a phrase", -excluded, or.
 WEBSEARCH_OPERATORS = re.compile(r'"|(?:^|\s)-\S|\bor\b', re.IGNORECASE)
+# Best-match order ranks at most this many matching papers: the most trending ones. Ranking
+# reads every candidate's search vector, so a common word ("learning") over a million papers
+# would otherwise rank hundreds of thousands of them for each page.
+SEARCH_CANDIDATES = 1000
+
+
+def _rank_and_match(q: str, vendor: str) -> tuple:
+    """The search_rank expression and the match condition of a (stripped, non-empty) search."""
+    if vendor == "postgresql":
+        query = SearchQuery(q, config="english", search_type="websearch")
+        score = SearchRank(F("search_vector"), query)
+        matches = Q(search_vector=query)
+        if not WEBSEARCH_OPERATORS.search(q):
+            # Near-misses only for plain words: a phrase or an exclusion means exactly that.
+            score += TrigramWordSimilarity(q, "title")
+            matches |= Q(title__trigram_word_similar=q)
+        return Cast(score, FloatField()), matches
+    words = Q()
+    for word in q.split():
+        words &= Q(title__icontains=word) | Q(summary__icontains=word) | Q(abstract__icontains=word)
+    title_hit = Case(When(title__icontains=q, then=Value(1.0)), default=Value(0.0))
+    return Cast(title_hit, FloatField()), words
 
 
 def paper_search(papers: QuerySet, q: str) -> QuerySet:
-    """Papers matching a search, best first (annotated `search_rank`, ties by newest id).
+    """Papers matching a search, best first (annotated `search_rank`, ties by newest id);
+    for big result sets see best_matches_first.
 
     On PostgreSQL: full-text search of the stored vector (title, keywords, TL;DR,
     abstract; web-search syntax: "quoted phrases", or, -excluded), ranked; for
@@ -77,22 +106,19 @@ def paper_search(papers: QuerySet, q: str) -> QuerySet:
     q = q.strip()
     if not q:
         return papers
-    if connections[papers.db].vendor == "postgresql":
-        query = SearchQuery(q, config="english", search_type="websearch")
-        score = SearchRank(F("search_vector"), query)
-        matches = Q(search_vector=query)
-        if not WEBSEARCH_OPERATORS.search(q):
-            # Near-misses only for plain words: a phrase or an exclusion means exactly that.
-            score += TrigramWordSimilarity(q, "title")
-            matches |= Q(title__trigram_word_similar=q)
-        ranked = papers.annotate(search_rank=Cast(score, FloatField())).filter(matches)
-    else:
-        words = Q()
-        for word in q.split():
-            words &= Q(title__icontains=word) | Q(summary__icontains=word) | Q(abstract__icontains=word)
-        title_hit = Case(When(title__icontains=q, then=Value(1.0)), default=Value(0.0))
-        ranked = papers.filter(words).annotate(search_rank=Cast(title_hit, FloatField()))
-    return ranked.order_by("-search_rank", "-id")
+    rank, matches = _rank_and_match(q, connections[papers.db].vendor)
+    return papers.annotate(search_rank=rank).filter(matches).order_by("-search_rank", "-id")
+
+
+def best_matches_first(matched: QuerySet, papers: QuerySet, q: str) -> QuerySet:
+    """Best match first among the SEARCH_CANDIDATES most trending papers of `matched`
+    (paper_search with every other filter applied); `papers` is the unfiltered queryset
+    they came from, whose annotations and columns the page keeps."""
+    candidates = matched.order_by(*ORDERINGS["trending"]).values("pk")[:SEARCH_CANDIDATES]
+    rank, _ = _rank_and_match(q.strip(), connections[papers.db].vendor)
+    # The outer query finds the candidates by id: it must not repeat the filters, or
+    # PostgreSQL tests them (and the match) on every row of the table again.
+    return papers.filter(pk__in=candidates).annotate(search_rank=rank).order_by("-search_rank", "-id")
 
 
 # --- API reads ------------------------------------------------------------------------------------
@@ -102,10 +128,57 @@ def _is_organiser(user) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_organiser)
 
 
-def _for_api(papers: QuerySet, user) -> QuerySet:
-    # The search vector is large and only ever read by the database itself.
-    papers = papers.select_related("source", "submitted_by").defer("search_vector")
-    return with_list_relations(with_has_voted(papers, user))
+# Columns a list shows (or needs for its ETag and cursors); a paper's page adds DETAIL_FIELDS.
+# Leaving out the abstract and the search vector halves what a page of papers reads.
+LIST_FIELDS = (
+    *("id", "title", "summary", "keywords", "published_at", "url", "pdf_url", "code_url", "arxiv_id"),
+    *("doi", "vote_count", "trending_score", "external_votes", "discussed_at", "status", "source"),
+    *("submitted_by", "modified_at"),
+)
+DETAIL_FIELDS = ("abstract", "categories", "arxiv_version", "updated_at", "summary_backend")
+
+
+# Authors in order and tags by name, as JSON text built by the database inside the page's
+# own query: [{"name", "affiliation"}] and [{"slug", "name", "kind"}].
+_AUTHORS_JSON = {
+    "postgresql": (
+        "(SELECT coalesce(json_agg(json_build_object('name', a.name, 'affiliation', pa.affiliation)"
+        " ORDER BY pa.position), '[]')::text FROM papers_paperauthor pa"
+        " JOIN papers_author a ON a.id = pa.author_id WHERE pa.paper_id = %(outer)s)"
+    ),
+    "sqlite": (
+        "(SELECT json_group_array(json(j)) FROM (SELECT json_object('name', a.name, 'affiliation',"
+        " pa.affiliation) AS j FROM papers_paperauthor pa JOIN papers_author a ON a.id = pa.author_id"
+        " WHERE pa.paper_id = %(outer)s ORDER BY pa.position))"
+    ),
+}
+_TAGS_JSON = {
+    "postgresql": (
+        "(SELECT coalesce(json_agg(json_build_object('slug', t.slug, 'name', t.name, 'kind', t.kind)"
+        " ORDER BY t.name, t.id), '[]')::text FROM papers_paper_tags pt"
+        " JOIN papers_tag t ON t.id = pt.tag_id WHERE pt.paper_id = %(outer)s)"
+    ),
+    "sqlite": (
+        "(SELECT json_group_array(json(j)) FROM (SELECT json_object('slug', t.slug, 'name', t.name,"
+        " 'kind', t.kind) AS j FROM papers_paper_tags pt JOIN papers_tag t ON t.id = pt.tag_id"
+        " WHERE pt.paper_id = %(outer)s ORDER BY t.name, t.id))"
+    ),
+}
+
+
+def with_json_relations(papers: QuerySet) -> QuerySet:
+    """Authors (`authors_json`) and tags (`tags_json`) as JSON text from the page's own query."""
+    return papers.annotate(
+        authors_json=CorrelatedSQL(_AUTHORS_JSON, output_field=TextField()),
+        tags_json=CorrelatedSQL(_TAGS_JSON, output_field=TextField()),
+    )
+
+
+def _for_api(papers: QuerySet, user, *, detail: bool = False) -> QuerySet:
+    related = ("source", "submitted_by") if _is_organiser(user) else ("source",)
+    fields = (*LIST_FIELDS, *DETAIL_FIELDS) if detail else LIST_FIELDS
+    papers = papers.select_related(*related).only(*fields)
+    return with_json_relations(with_has_voted(papers, user))
 
 
 def paper_browse(*, user=None) -> QuerySet:
@@ -116,6 +189,12 @@ def paper_browse(*, user=None) -> QuerySet:
     """
     papers = Paper.objects.all() if _is_organiser(user) else Paper.objects.listed()
     return _for_api(papers, user).order_by(*ORDERINGS["trending"])
+
+
+def for_export(papers: QuerySet) -> QuerySet:
+    """A filtered list (paper_browse + PaperFilter) with every column but the search vector
+    and the authors prefetched in order, for exports that show whole papers (BibTeX)."""
+    return with_list_relations(papers.defer(None).defer("search_vector"))
 
 
 def paper_visible(*, user=None) -> QuerySet:
@@ -132,7 +211,7 @@ def paper_detail_queryset(*, user=None, papers: QuerySet | None = None) -> Query
     meeting_model = apps.get_model("meetings", "Meeting")
     sessions = meeting_model.objects.exclude(status="cancelled").order_by("starts_at", "id")
     papers = paper_visible(user=user) if papers is None else papers
-    return _for_api(papers, user).prefetch_related(Prefetch("meetings", queryset=sessions))
+    return _for_api(papers, user, detail=True).prefetch_related(Prefetch("meetings", queryset=sessions))
 
 
 def tag_counts(*, kind: str | None = None) -> QuerySet:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Max, Min, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -34,6 +35,7 @@ from papers.selectors import (
 )
 from papers.services import paper_vote_set
 from readinggroup.access import ReadAccessMixin
+from readinggroup.paging import UncountedPaginator
 from readinggroup.web import member_action, redirect_back, vary_on_htmx
 
 HOME_TABS = {
@@ -44,9 +46,14 @@ HOME_TABS = {
 
 
 class PaperListMixin(ReadAccessMixin):
-    """A paginated list of paper cards; htmx "more" requests get only the next page."""
+    """A paginated list of paper cards; htmx "more" requests get only the next page.
+
+    Pages are not counted (UncountedPaginator): over a million papers the count cost
+    more than the page, and the "more" button needs only to know that another page follows.
+    """
 
     paginate_by = settings.PAGE_SIZE
+    paginator_class = UncountedPaginator
     context_object_name = "papers"
     fragment_template = "papers/_paper_page.html"
 
@@ -201,6 +208,8 @@ class SearchView(PaperListMixin, ListView):
 
     template_name = "papers/search.html"
     extra_context = {"nav": "search"}
+    # The page says how many papers match; a search ranks at most SEARCH_CANDIDATES of them.
+    paginator_class = Paginator
 
     def get_queryset(self) -> QuerySet:
         # The API's filters (papers.filters): q, tag, published_since/until, voted=me, ordering.

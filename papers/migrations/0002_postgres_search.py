@@ -8,6 +8,8 @@ vector right too. On SQLite nothing happens and search falls back to LIKE.
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
+from papers.migrations._postgres import run_on_postgres
+
 FORWARD = """
 CREATE FUNCTION papers_paper_search_vector_update() RETURNS trigger AS $$
 BEGIN
@@ -36,14 +38,6 @@ DROP INDEX IF EXISTS papers_paper_search;
 DROP TRIGGER IF EXISTS papers_paper_search_vector ON papers_paper;
 DROP FUNCTION IF EXISTS papers_paper_search_vector_update();
 """
-
-
-def run_on_postgres(sql: str):
-    def operation(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
-
-    return operation
 
 
 class Migration(migrations.Migration):

@@ -95,3 +95,17 @@ def test_searching_through_the_api_pages_by_rank(api, member):
         url = page["next"]
     assert sorted(seen) == sorted(p.pk for p in papers)
     assert len(seen) == len(set(seen))
+
+
+@pytest.mark.postgres
+def test_the_full_text_indexes_keep_their_pending_lists_small():
+    """Votes rewrite paper rows; a long GIN pending list would slow every search (migration 0003)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class "
+            "WHERE relname IN ('papers_paper_search', 'papers_paper_title_trgm') ORDER BY relname"
+        )
+        assert cursor.fetchall() == [
+            ("papers_paper_search", ["gin_pending_list_limit=128"]),
+            ("papers_paper_title_trgm", ["gin_pending_list_limit=128"]),
+        ]

@@ -4,7 +4,9 @@ Hand-written because DRF's CursorPagination keeps only the first ordering column
 its cursor and skips ties with an OFFSET it caps at 1000: ordering by votes, where
 most papers share a count of 0, would stop paging. Here the cursor carries the
 values of every ordering column (each order ends in the primary key, so positions
-are unique) and a page is one indexed query, however deep, with no COUNT(*).
+are unique) and a page is one indexed query, however deep, with no COUNT(*): when every
+column runs the same way (all orders here do) the position is one row-value comparison,
+`(votes, score, id) < (…)`, which PostgreSQL seeks to in the index.
 """
 
 import base64
@@ -14,12 +16,14 @@ import math
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import F, FloatField, Q, QuerySet, Value
 from rest_framework import exceptions
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
+
+from readinggroup.sql import RowLess
 
 _BIGINT = 2**63 - 1
 _INVALID_CURSOR = "Invalid cursor: use the next or previous link of an earlier page, unchanged."
@@ -68,9 +72,30 @@ def decode_cursor(cursor: str, ordering: list[str]) -> tuple[list, bool]:
     return values, reverse
 
 
-def after(ordering: list[str], values: list, *, reverse: bool = False) -> Q:
-    """Rows strictly after a position in this order (before it when reverse):
-    (a < x) OR (a = x AND b < y) OR (a = x AND b = y AND id < z) for "-a, -b, -id"."""
+def _typed(queryset: QuerySet, name: str, value) -> Value:
+    """The cursor's value as the column's type (ValidationError / ValueError when it is not one)."""
+    if name in queryset.query.annotations:
+        return Value(float(value), output_field=FloatField())  # search_rank, the only ordering annotation
+    field = queryset.model._meta.get_field("id" if name == "pk" else name)
+    return Value(field.get_prep_value(field.to_python(value)), output_field=field)
+
+
+def after(ordering: list[str], values: list, *, reverse: bool = False, queryset: QuerySet | None = None):
+    """Rows strictly after a position in this order (before it when reverse).
+
+    With a queryset and one direction for every column: (a, b, id) < (x, y, z), which an
+    index on the order can seek to. Otherwise the expanded form
+    (a < x) OR (a = x AND b < y) OR (a = x AND b = y AND id < z) for "-a, -b, -id".
+    """
+    directions = {field.startswith("-") for field in ordering}
+    if queryset is not None and len(directions) == 1:
+        names = [field.lstrip("-") for field in ordering]
+        descending = directions.pop()
+        return RowLess(
+            [F(name) for name in names],
+            [_typed(queryset, name, value) for name, value in zip(names, values, strict=True)],
+            greater=descending == reverse,
+        )
     condition = Q()
     equal: dict = {}
     for field, value in zip(ordering, values, strict=True):
@@ -98,7 +123,9 @@ class KeysetPagination(BasePagination):
         if cursor:
             values, self.reverse = decode_cursor(cursor, self.ordering)
             try:
-                queryset = queryset.filter(after(self.ordering, values, reverse=self.reverse))
+                queryset = queryset.filter(
+                    after(self.ordering, values, reverse=self.reverse, queryset=queryset)
+                )
             except (DjangoValidationError, ValueError, TypeError):
                 raise exceptions.ValidationError({"cursor": [_INVALID_CURSOR]}) from None
             if self.reverse:

@@ -1,0 +1,85 @@
+"""The benchmark's plumbing (no timings): the data loader, and references that answer what the API answers.
+
+L1 (bench.reference) must return the same page as the API for the same member, or the
+ratios the benchmark reports would compare different work.
+"""
+
+import json
+
+import pytest
+from django.test import Client
+
+from bench import data, fixtures, reference
+from bench.server import PROXY_HEADERS
+from papers.models import Paper, Vote
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def loaded(settings):
+    settings.ROOT_URLCONF = "bench.urls"
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
+    return data.load(300)
+
+
+def _get(client, path, headers):
+    response = client.get(path, headers={**PROXY_HEADERS, **headers})
+    assert response.status_code == 200, response.content[:300]
+    return response.json()
+
+
+def _comparable(value, key: str = ""):
+    """PostgreSQL writes timestamps as "+00:00", DRF as "Z": the same instant."""
+    if isinstance(value, dict):
+        return {k: _comparable(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_comparable(v) for v in value]
+    return value.replace("+00:00", "Z") if isinstance(value, str) and key.endswith("_at") else value
+
+
+def test_the_loader_fills_every_table_and_marks_the_data(loaded):
+    assert Paper.objects.count() == 300 == data.loaded()["papers"]
+    assert Vote.objects.count() == loaded["votes"] > 0
+    assert Paper.objects.filter(discussed_at__isnull=False).exists()
+    assert loaded["common_terms"] and loaded["rare_terms"]
+
+
+def test_l1_answers_the_same_pages_and_papers_as_the_api(loaded):
+    member = fixtures.members(2)[0]
+    client = Client()
+    api_page = _get(client, "/api/v1/papers/?ordering=queue", member.api)
+    l1_page = _get(client, f"/bench/l1/papers/?user={member.id}", {})
+    assert [_comparable(p) for p in l1_page["results"]] == api_page["results"]
+    deep = fixtures.deep_positions()[0]
+    after = f"{deep[0]},{deep[1]!r},{deep[2]}"
+    api_deep = _get(client, f"/api/v1/papers/?ordering=queue&cursor={fixtures._cursor(deep)}", member.api)
+    l1_deep = _get(client, f"/bench/l1/papers/?user={member.id}&after={after}", {})
+    assert [p["id"] for p in l1_deep["results"]] == [p["id"] for p in api_deep["results"]]
+    paper_id = api_page["results"][0]["id"]
+    api_paper = _get(client, f"/api/v1/papers/{paper_id}/", member.api)
+    l1_paper = _get(client, f"/bench/l1/papers/{paper_id}/?user={member.id}", {})
+    assert _comparable(l1_paper) == api_paper
+
+
+def test_the_l1_vote_moves_the_count_as_the_api_does(loaded):
+    member = fixtures.members(1)[0]
+    paper = Paper.objects.filter(status="listed").exclude(votes__user_id=member.id).first()
+    client = Client()
+    path = f"/bench/l1/papers/{paper.pk}/vote/?user={member.id}"
+    voted = json.loads(client.put(path, headers=PROXY_HEADERS).content)
+    assert voted == {"paper_id": paper.pk, "vote_count": paper.vote_count + 1, "voted": True}
+    assert json.loads(client.put(path, headers=PROXY_HEADERS).content)["vote_count"] == paper.vote_count + 1
+    assert json.loads(client.delete(path, headers=PROXY_HEADERS).content)["vote_count"] == paper.vote_count
+    assert Vote.objects.filter(paper=paper).count() == paper.vote_count
+
+
+def test_l0_serves_the_captured_bytes(tmp_path, monkeypatch, settings):
+    settings.ROOT_URLCONF = "bench.urls"
+    l0 = tmp_path / "l0.json"
+    l0.write_text(json.dumps({"list_first": {"content_type": "application/json", "body": '{"a": 1}'}}))
+    monkeypatch.setenv("BENCH_L0_FILE", str(l0))
+    reference._l0_bodies.cache_clear()
+    response = Client().get("/bench/l0/list_first/", headers=PROXY_HEADERS)
+    assert response.content == b'{"a": 1}' and response["Content-Type"] == "application/json"
+    reference._l0_bodies.cache_clear()
