@@ -45,6 +45,10 @@ LOCK_CLASS, LOCK_BUCKETS = 0x7061, 64
 _TEXT_FIELDS = ("title", "abstract", "url", "pdf_url", "code_url", "published_at", "updated_at", "categories")
 # Every concrete column except the id and the search vector (a trigger fills it on PostgreSQL).
 _INSERT_FIELDS = [f for f in Paper._meta.concrete_fields if f.name not in ("id", "search_vector")]
+# The unique indexes on arxiv_id and doi leave out blank values. PostgreSQL proves that
+# `x IN (...)` excludes '' only for lists of up to 100 values; with a batch's 500 it read
+# the whole table instead (300 ms a batch at a million papers, 12 ms with the index).
+_IN_PARTIAL_INDEX = {"arxiv_id": ~Q(arxiv_id=""), "doi": ~Q(doi="")}
 _LOOKUP_FIELDS = (
     "id",
     "arxiv_id",
@@ -188,7 +192,7 @@ class _Batch:
         condition = Q()
         for field, values in (("arxiv_id", arxiv_ids), ("doi", dois), ("title_key", titles)):
             if values:
-                condition |= Q(**{f"{field}__in": values})
+                condition |= Q(**{f"{field}__in": values}) & _IN_PARTIAL_INDEX.get(field, Q())
         if not condition:
             return _Rows([])
         return _Rows(Paper.objects.filter(condition).order_by("id").values(*_LOOKUP_FIELDS))
