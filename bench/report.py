@@ -119,7 +119,8 @@ def _ingest_before(ingest: dict | None) -> list[str]:
     rates = ingest["papers_per_second"]
     return [
         f"Before the fix: upsert new {_n(rates['upsert_new'])}/s, again {_n(rates['upsert_again'])}/s, "
-        f"raw {_n(rates['raw_insert_on_conflict'])}/s (upsert ÷ raw: {_pct(ingest['ratio_upsert_new_to_raw'])})."
+        f"raw {_n(rates['raw_insert_on_conflict'])}/s "
+        f"(upsert ÷ raw: {_pct(ingest['ratio_upsert_new_to_raw'])})."
     ]
 
 
