@@ -68,11 +68,26 @@ class NoticeInline(admin.TabularInline):
         return super().get_queryset(request).select_related("user")
 
 
-class RSVPInline(admin.TabularInline):
+class _AnswersFromTheServicesOnly:
+    """RSVPs are the members' own answers and change only through the RSVP services, which
+    keep seats within the capacity and move the waiting list; the admin shows them, and
+    removing one hands its seat on."""
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class RSVPInline(_AnswersFromTheServicesOnly, admin.TabularInline):
     model = RSVP
-    autocomplete_fields = ["user"]
-    readonly_fields = ["waitlisted", "answered_at"]
+    fields = ["user", "answer", "waitlisted", "answered_at"]
+    readonly_fields = fields
     extra = 0
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # remove answers from the RSVP list, where it goes through the service
 
 
 def _rsvp_count(answer: str) -> Count:
@@ -204,10 +219,17 @@ class AgendaItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(RSVP)
-class RSVPAdmin(admin.ModelAdmin):
+class RSVPAdmin(_AnswersFromTheServicesOnly, admin.ModelAdmin):
     list_display = ["meeting", "user", "answer", "waitlisted", "answered_at"]
     list_select_related = ["meeting", "user"]
     list_filter = ["answer", "waitlisted", "meeting__status"]
     search_fields = ["meeting__title", "user__username"]
     autocomplete_fields = ["meeting", "user"]
     readonly_fields = ["waitlisted", "answered_at"]
+
+    def delete_model(self, request: HttpRequest, obj: RSVP) -> None:
+        services.rsvp_remove(meeting=obj.meeting, user=obj.user)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for rsvp in queryset.select_related("meeting", "user"):
+            services.rsvp_remove(meeting=rsvp.meeting, user=rsvp.user)

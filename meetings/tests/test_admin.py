@@ -112,3 +112,17 @@ def test_raising_the_capacity_in_the_admin_seats_the_waiting_list(admin_client):
     waiting.refresh_from_db()
     meeting.refresh_from_db()
     assert (waiting.waitlisted, meeting.sequence) == (False, 1)
+
+
+def test_rsvps_are_read_only_in_the_admin_and_removing_one_hands_its_seat_on(admin_client):
+    meeting = MeetingFactory(capacity=1)
+    first, second = UserFactory(), UserFactory()
+    seated = rsvp_set(meeting=meeting, user=first, answer="yes")
+    waiting = rsvp_set(meeting=meeting, user=second, answer="yes")
+    assert admin_client.get(reverse("admin:meetings_rsvp_add")).status_code == 403
+    page = admin_client.get(reverse("admin:meetings_meeting_change", args=[meeting.pk])).content.decode()
+    assert 'name="rsvps-0-answer"' not in page  # shown, not editable: seats stay within capacity
+    response = admin_client.post(reverse("admin:meetings_rsvp_delete", args=[seated.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    waiting.refresh_from_db()
+    assert not waiting.waitlisted

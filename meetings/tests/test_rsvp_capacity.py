@@ -11,7 +11,7 @@ from meetings.models import RSVP, Notice
 from meetings.services import meeting_update, rsvp_remove, rsvp_set
 from meetings.tests.factories import MeetingFactory
 from members.tests.factories import UserFactory
-from readinggroup.tests.processes import many_connections
+from readinggroup.tests.processes import run_at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -142,29 +142,6 @@ def test_racing_yes_answers_never_exceed_the_capacity():
     assert RSVP.objects.filter(meeting=meeting, waitlisted=True).count() == 9
 
 
-def _at_once(calls) -> list[BaseException]:
-    """Run every call on its own thread and database connection, all released together."""
-    barrier = threading.Barrier(len(calls))
-    errors: list[BaseException] = []
-
-    def run(call) -> None:
-        try:
-            barrier.wait()
-            call()
-        except BaseException as error:  # reported by the caller, in the main thread
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    with many_connections():
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    return errors
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_fifty_members_racing_for_the_last_seat_leave_exactly_one_seated():
@@ -173,7 +150,7 @@ def test_fifty_members_racing_for_the_last_seat_leave_exactly_one_seated():
         rsvp_set(meeting=meeting, user=UserFactory(username=f"early{i}"), answer="yes")
     racers = [UserFactory(username=f"last{i}") for i in range(50)]
     calls = [functools.partial(rsvp_set, meeting=meeting, user=user, answer="yes") for user in racers]
-    assert _at_once(calls) == []
+    assert run_at_once(calls) == []
     seated = RSVP.objects.filter(meeting=meeting, answer="yes", waitlisted=False)
     assert seated.count() == meeting.capacity
     assert seated.filter(user__in=racers).count() == 1
@@ -199,7 +176,7 @@ def test_members_changing_answers_at_once_never_overfill_a_session_nor_leave_a_s
 
         return run
 
-    assert _at_once([answer_all(user) for user in members]) == []
+    assert run_at_once([answer_all(user) for user in members]) == []
     rows = list(RSVP.objects.filter(meeting=meeting))
     seated = [r for r in rows if r.answer == "yes" and not r.waitlisted]
     waiting = [r for r in rows if r.waitlisted]

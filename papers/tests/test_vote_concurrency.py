@@ -9,7 +9,6 @@ import threading
 from collections import Counter
 
 import pytest
-from django.db import connection
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
@@ -17,7 +16,7 @@ from members.tests.factories import UserFactory
 from papers.models import Paper, Vote
 from papers.tests.factories import PaperFactory
 from papers.trending import trending_score
-from readinggroup.tests.processes import many_connections
+from readinggroup.tests.processes import run_at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 MEMBERS = 50
@@ -29,29 +28,6 @@ def _client(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return client
-
-
-def _run_at_once(workers: list) -> list[BaseException]:
-    """Start every worker together, each on its own thread and database connection."""
-    barrier = threading.Barrier(len(workers))
-    errors: list[BaseException] = []
-
-    def run(work) -> None:
-        try:
-            barrier.wait()
-            work()
-        except BaseException as error:  # reported by the caller, in the main thread
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(work,)) for work in workers]
-    with many_connections():
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    return errors
 
 
 def _assert_counts_agree(paper: Paper, expected: int) -> None:
@@ -86,7 +62,7 @@ def test_fifty_members_voting_and_unvoting_at_once_keep_the_count_equal_to_the_r
 
         return work
 
-    errors = _run_at_once([member_work(c, plan) for c, plan in zip(clients, plans, strict=True)])
+    errors = run_at_once([member_work(c, plan) for c, plan in zip(clients, plans, strict=True)])
     assert errors == []
     voters = sum(plan[-1] for plan in plans)
     _assert_counts_agree(paper, voters)
@@ -114,13 +90,13 @@ def test_fifty_identical_votes_by_one_member_at_once_leave_one_row(settings):
 
         return work
 
-    assert _run_at_once([send(client, "put") for client in clients]) == []
+    assert run_at_once([send(client, "put") for client in clients]) == []
     assert Vote.objects.filter(paper=paper, user=member).count() == 1
     _assert_counts_agree(paper, 1)
     assert all(a == {"paper_id": paper.pk, "vote_count": 1, "voted": True} for a in answers)
 
     answers.clear()
-    assert _run_at_once([send(client, "delete") for client in clients]) == []
+    assert run_at_once([send(client, "delete") for client in clients]) == []
     _assert_counts_agree(paper, 0)
     assert all(a == {"paper_id": paper.pk, "vote_count": 0, "voted": False} for a in answers)
     print(

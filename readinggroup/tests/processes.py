@@ -85,6 +85,30 @@ def many_connections() -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def run_at_once(calls: list[Callable[[], object]]) -> list[BaseException]:
+    """Run every call on its own thread and database connection, all released together by a
+    barrier; the errors they raised (none when all went well)."""
+    barrier = threading.Barrier(len(calls))
+    errors: list[BaseException] = []
+
+    def run(call) -> None:
+        try:
+            barrier.wait()
+            call()
+        except BaseException as error:  # reported by the caller, in the main thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    with many_connections():
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    return errors
+
+
 def database_url(*, host: str | None = None, port: int | None = None) -> str:
     """DATABASE_URL of the test database (optionally through another host and port, e.g. a proxy)."""
     db = connection.settings_dict

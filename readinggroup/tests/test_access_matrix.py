@@ -183,7 +183,7 @@ ADMIN_MODELS: dict[str, dict[str, tuple]] = {
     "papers_fetchrun": {"add": SUPERUSER_ONLY},  # written by fetches only
     "meetings_meeting": {},
     "meetings_agendaitem": {},
-    "meetings_rsvp": {},
+    "meetings_rsvp": {"add": SUPERUSER_ONLY},  # answers change through the RSVP services only
     "members_user": {},
     "members_invitation": {},
     # Superusers only: organisers cannot grant themselves more or read tokens and log-in logs.
