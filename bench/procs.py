@@ -6,6 +6,7 @@ seconds (1.0 = one core fully busy). Linux only; elsewhere the figures are left 
 
 import contextlib
 import os
+import subprocess
 import time
 from dataclasses import dataclass, field
 
@@ -140,3 +141,55 @@ def postgres_helpers() -> list[int]:
         ):
             pids.append(int(entry))
     return pids
+
+
+class PinnedProcess:
+    """A server process of the benchmark, pinned to `cores`, its output appended to
+    VAR_DIR/<log_name>; `with` starts it and returns once `ready()` says so."""
+
+    name = "process"
+    log_name = "process.log"
+    ready_within = 60.0
+
+    def __init__(self, env: dict, *, cores: set[int] | None, cwd) -> None:
+        self.env, self.cores, self.cwd = env, cores, cwd
+        self.process: subprocess.Popen | None = None
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def ready(self) -> bool:
+        raise NotImplementedError
+
+    def __enter__(self):
+        cores = self.cores
+        self.log = open(os.path.join(self.env["VAR_DIR"], self.log_name), "ab")  # closed in __exit__
+        self.process = subprocess.Popen(
+            self.command(),
+            env=self.env,
+            cwd=self.cwd,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None,
+        )
+        deadline = time.monotonic() + self.ready_within
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}: see {self.log_name}")
+            if self.ready():
+                return self
+            time.sleep(0.3)
+        raise RuntimeError(f"{self.name} was not ready within {self.ready_within:g} s: see {self.log_name}")
+
+    def pids(self) -> list[int]:
+        return [self.process.pid, *children(self.process.pid)] if self.process else []
+
+    def __exit__(self, *exc) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()

@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -66,13 +65,15 @@ def manage(env: dict, *args: str) -> None:
     subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, check=True, cwd=ROOT)
 
 
-class Gunicorn:
+class Gunicorn(procs.PinnedProcess):
     """gunicorn readinggroup.wsgi with `workers` sync workers, pinned to the server cores."""
 
+    name, log_name = "gunicorn", "gunicorn.log"
+
     def __init__(self, env: dict, *, port: int, workers: int, cores: set[int] | None) -> None:
-        self.env, self.port, self.workers, self.cores = env, port, workers, cores
+        super().__init__(env, cores=cores, cwd=ROOT)
+        self.port, self.workers = port, workers
         self.base = f"http://127.0.0.1:{port}"
-        self.process: subprocess.Popen | None = None
 
     def command(self) -> list[str]:
         gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
@@ -85,48 +86,13 @@ class Gunicorn:
             "--log-level=warning",
         ]
 
-    def __enter__(self) -> "Gunicorn":
-        log = open(Path(self.env["VAR_DIR"]) / "gunicorn.log", "ab")  # closed in __exit__
-        self.log = log
-        cores = self.cores
-        self.process = subprocess.Popen(
-            self.command(),
-            env=self.env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None,
-        )
-        self._wait_ready()
-        return self
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}: see gunicorn.log")
-            try:
-                request = urllib.request.Request(self.base + "/healthz", headers=PROXY_HEADERS)
-                with urllib.request.urlopen(request, timeout=2) as response:
-                    if response.status == 200 and len(self.worker_pids()) == self.workers:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.3)
-        raise RuntimeError("gunicorn did not answer /healthz within 60 s")
+    def ready(self) -> bool:
+        try:
+            request = urllib.request.Request(self.base + "/healthz", headers=PROXY_HEADERS)
+            with urllib.request.urlopen(request, timeout=2) as response:
+                return response.status == 200 and len(self.worker_pids()) == self.workers
+        except (urllib.error.URLError, OSError):
+            return False
 
     def worker_pids(self) -> list[int]:
         return procs.children(self.process.pid) if self.process else []
-
-    def pids(self) -> list[int]:
-        return [self.process.pid, *self.worker_pids()] if self.process else []
-
-    def __exit__(self, *exc) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()

@@ -6,7 +6,7 @@ the clock stops when the queue is empty and nothing is left unacknowledged (the 
 use acks_late, so a message is acknowledged only after its task ran).
 """
 
-import subprocess
+import os
 import sys
 import time
 
@@ -14,51 +14,24 @@ from bench import procs
 from bench.server import ROOT
 
 
-class Worker:
+class Worker(procs.PinnedProcess):
+    """One Celery worker (prefork, concurrency 1) consuming the benchmark's queue."""
+
+    name, log_name = "the Celery worker", "worker.log"
+
     def __init__(self, env: dict, *, queue: str, cores: set[int] | None) -> None:
-        self.env, self.queue, self.cores = env, queue, cores
+        super().__init__(env, cores=cores, cwd=ROOT)
+        self.queue = queue
 
-    def __enter__(self) -> "Worker":
-        import os
-
-        cores = self.cores
+    def command(self) -> list[str]:
         command = [sys.executable, "-m", "celery", "-A", "readinggroup", "worker", "-Q", self.queue]
         command += ["--concurrency=1", "--pool=prefork", "--loglevel=WARNING", "--without-gossip"]
-        command += ["--without-mingle", "--without-heartbeat", f"--hostname=bench-{os.getpid()}@%h"]
-        self.log = open(f"{self.env['VAR_DIR']}/worker.log", "ab")  # closed in __exit__
-        self.process = subprocess.Popen(
-            command,
-            env=self.env,
-            cwd=ROOT,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=(lambda: os.sched_setaffinity(0, cores)) if cores else None,
-        )
-        self._wait_ready()
-        return self
+        return command + ["--without-mingle", "--without-heartbeat", f"--hostname=bench-{os.getpid()}@%h"]
 
-    def _wait_ready(self) -> None:
+    def ready(self) -> bool:
         from celery import current_app
 
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError("the Celery worker exited: see worker.log")
-            if current_app.control.ping(timeout=0.5):
-                return
-        raise RuntimeError("the Celery worker did not answer a ping within 60 s")
-
-    def pids(self) -> list[int]:
-        return [self.process.pid, *procs.children(self.process.pid)]
-
-    def __exit__(self, *exc) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
+        return bool(current_app.control.ping(timeout=0.5))
 
 
 def _drained(redis, queue: str) -> bool:
