@@ -2,6 +2,7 @@
 
 import json
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
@@ -364,6 +365,8 @@ class PaperViewSet(viewsets.GenericViewSet):
             )
         except Paper.DoesNotExist:
             raise exceptions.NotFound("No listed paper with this id.") from None
+        except DjangoPermissionDenied as error:  # the account was deleted meanwhile
+            raise exceptions.PermissionDenied(str(error)) from None
         return Response(VoteStateSerializer(state).data)
 
 

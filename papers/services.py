@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -43,13 +43,25 @@ _COUNT_DOWN = (
 _READ_COUNT = f"SELECT vote_count, status FROM {_PAPER} WHERE id = %s"
 
 
-@transaction.atomic
 def paper_vote_set(*, user, paper_id: int, voted: bool) -> VoteState:
     """Make the member's vote on a paper exist (or not); idempotent.
 
     Raises Paper.DoesNotExist when there is no such paper, or when voting for
-    a paper that is not listed.
+    a paper that is not listed; PermissionDenied when the member's account was
+    deleted while the vote was on its way. Either way nothing is written.
     """
+    try:
+        return _vote_set(user=user, paper_id=paper_id, voted=voted)
+    except IntegrityError as error:
+        # The vote's foreign keys are checked at commit: the member or the paper was
+        # deleted by another transaction in the meantime, and this one rolled back.
+        if not type(user).objects.filter(pk=user.pk).exists():
+            raise PermissionDenied("This account no longer exists.") from error
+        raise Paper.DoesNotExist(f"No listed paper with id {paper_id}.") from error
+
+
+@transaction.atomic
+def _vote_set(*, user, paper_id: int, voted: bool) -> VoteState:
     with connection.cursor() as cursor:
         if voted:
             now = connection.ops.adapt_datetimefield_value(timezone.now())

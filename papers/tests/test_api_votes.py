@@ -1,7 +1,9 @@
 """PUT / DELETE /api/v1/papers/{id}/vote/: idempotent, per member, listed papers only."""
 
 import pytest
+from rest_framework.test import APIClient
 
+from members.models import User
 from papers.models import Paper, Vote
 from papers.tests.factories import PaperFactory
 
@@ -73,3 +75,15 @@ def test_other_methods_on_the_vote_are_a_405(api, member):
         "code": "method_not_allowed",
         "errors": {},
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_vote_from_an_account_deleted_meanwhile_is_a_403_not_a_500(member):
+    paper = PaperFactory()
+    client = APIClient()
+    client.force_authenticate(user=member)  # the request authenticated before the deletion
+    User.objects.filter(pk=member.pk).delete()
+    response = client.put(f"/api/v1/papers/{paper.pk}/vote/")
+    assert response.status_code == 403, response.content
+    assert "no longer exists" in response.json()["detail"]
+    assert not Vote.objects.exists()

@@ -1,5 +1,7 @@
 import pytest
+from django.core.exceptions import PermissionDenied
 
+from members.models import User
 from members.tests.factories import UserFactory
 from papers.models import Paper, Vote
 from papers.services import paper_add_tags, paper_set_status, paper_vote_set, paper_vote_toggle
@@ -84,3 +86,15 @@ def test_adding_tags_twice_links_each_pair_once():
     paper_add_tags(papers=Paper.objects.all(), tags=[tag])
     paper_add_tags(papers=Paper.objects.all(), tags=[tag])
     assert list(paper.tags.all()) == [tag]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_vote_arriving_after_its_members_account_was_deleted_is_refused_and_writes_nothing():
+    """The account deletion commits first; the vote's foreign key fails at its own commit."""
+    paper = PaperFactory()
+    member = UserFactory()
+    User.objects.filter(pk=member.pk).delete()  # `member` is now what the request still holds
+    with pytest.raises(PermissionDenied, match="no longer exists"):
+        paper_vote_set(user=member, paper_id=paper.pk, voted=True)
+    paper.refresh_from_db()
+    assert paper.vote_count == 0 and not Vote.objects.exists()
