@@ -49,6 +49,14 @@ CHECKS = [
     response_schema_conformance,
 ]
 EXAMPLES = 100
+# Every operation's run: EXAMPLES cases, a fixed seed (reproducible), no example database.
+FUZZING = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
 OPERATIONS = 18
 PASSWORD = "correct horse battery staple"
 # Valid bodies mixed into the generated ones, so success paths are checked too.
@@ -119,13 +127,7 @@ def test_every_operation_conforms_to_the_schema(role, world, request, settings_o
             strategy = st.one_of(strategy, operation.as_strategy(body=body, media_type="application/json"))
 
         @given(case=strategy)
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            database=None,
-            derandomize=True,
-            suppress_health_check=list(HealthCheck),
-        )
+        @FUZZING
         def run(case) -> None:
             nonlocal with_nul
             _steer(case, world)
@@ -163,13 +165,7 @@ def test_invalid_requests_are_refused_in_the_documented_format(member, world, se
     for operation in operations:
 
         @given(case=operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            database=None,
-            derandomize=True,
-            suppress_health_check=list(HealthCheck),
-        )
+        @FUZZING
         def run(case) -> None:
             _steer(case, world)
             examples[case.operation.definition.raw["operationId"]] += 1
