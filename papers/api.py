@@ -4,19 +4,20 @@ import json
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from papers import services
-from papers.filters import PaperFilter
+from papers import page_sql, services
+from papers.filters import DEFAULT_ORDERING, PaperFilter
 from papers.models import Paper, Tag
-from papers.selectors import paper_browse, paper_detail_queryset, tag_counts
+from papers.selectors import ORDERINGS, paper_browse, paper_detail_queryset, tag_counts
 from readinggroup.rest.conditional import Validators, answer_unchanged_quickly
 from readinggroup.rest.errors import Conflict, service_errors
-from readinggroup.rest.pagination import KeysetPagination
+from readinggroup.rest.pagination import KeysetPagination, typed_cursor_values
 from readinggroup.rest.permissions import is_organiser
 
 BIGINT = 2**63 - 1
@@ -285,17 +286,51 @@ class PaperViewSet(viewsets.GenericViewSet):
 
     @answer_unchanged_quickly
     def list(self, request: Request) -> Response:
+        organiser = is_organiser(request.user)
+        if page_sql.applies(request, organiser=organiser):
+            return self._plain_list(request)
         papers = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         links = [self.paginator.get_next_link(), self.paginator.get_previous_link()]
-        organiser = is_organiser(request.user)
         validators = Validators(request, [links, *(paper_version(p, organiser=organiser) for p in papers)])
         if unchanged := validators.not_modified():
             return unchanged
         data = self.get_serializer(papers, many=True).data
         return validators.respond(self.paginator.get_paginated_data(data))
 
+    def _plain_list(self, request: Request) -> HttpResponse:
+        """An unfiltered page in one of the orders, its JSON built by PostgreSQL (papers.page_sql):
+        the same body as the general path, for a third of the CPU."""
+        order = request.query_params.get("ordering") or DEFAULT_ORDERING
+        ordering = list(ORDERINGS[order])
+        paginator = self.paginator
+        after = paginator.start(request, ordering)
+        if after is not None:
+            after = typed_cursor_values(Paper, ordering, after)
+        rows = page_sql.listed_page(
+            order, user=request.user, after=after, reverse=paginator.reverse, limit=paginator.page_size + 1
+        )
+        rows = paginator.finish(rows)
+        links = [paginator.get_next_link(), paginator.get_previous_link()]
+        validators = Validators(request, [links, *(row.json for row in rows)])
+        if unchanged := validators.not_modified():
+            return unchanged
+        body = page_sql.page_body(links, rows)
+        return validators.apply(HttpResponse(body, content_type="application/json"))
+
+    def _plain_detail(self, request: Request, pk: str) -> HttpResponse:
+        """The paper's detail, its JSON built by PostgreSQL (papers.page_sql), as the serializer writes it."""
+        body = page_sql.paper_json(_paper_id(pk), user=request.user)
+        if body is None:
+            raise exceptions.NotFound()
+        validators = Validators(request, body)
+        if unchanged := validators.not_modified():
+            return unchanged
+        return validators.apply(HttpResponse(body, content_type="application/json"))
+
     @answer_unchanged_quickly
     def retrieve(self, request: Request, pk: str) -> Response:
+        if page_sql.applies(request, organiser=is_organiser(request.user), detail=True):
+            return self._plain_detail(request, pk)
         paper = self.get_object()
         sessions = [(m.pk, m.title, m.starts_at, m.status) for m in paper.meetings.all()]
         version = paper_version(paper, organiser=is_organiser(request.user))

@@ -140,12 +140,19 @@ DETAIL_FIELDS = ("abstract", "categories", "arxiv_version", "updated_at", "summa
 
 # Authors in order and tags by name, as JSON text built by the database inside the page's
 # own query: [{"name", "affiliation"}] and [{"slug", "name", "kind"}].
+# The PostgreSQL forms are also part of the list pages papers.page_sql builds as JSON.
+AUTHORS_JSON_POSTGRESQL = (
+    "(SELECT coalesce(json_agg(json_build_object('name', a.name, 'affiliation', pa.affiliation)"
+    " ORDER BY pa.position), '[]') FROM papers_paperauthor pa"
+    " JOIN papers_author a ON a.id = pa.author_id WHERE pa.paper_id = %(outer)s)"
+)
+TAGS_JSON_POSTGRESQL = (
+    "(SELECT coalesce(json_agg(json_build_object('slug', t.slug, 'name', t.name, 'kind', t.kind)"
+    " ORDER BY t.name, t.id), '[]') FROM papers_paper_tags pt"
+    " JOIN papers_tag t ON t.id = pt.tag_id WHERE pt.paper_id = %(outer)s)"
+)
 _AUTHORS_JSON = {
-    "postgresql": (
-        "(SELECT coalesce(json_agg(json_build_object('name', a.name, 'affiliation', pa.affiliation)"
-        " ORDER BY pa.position), '[]')::text FROM papers_paperauthor pa"
-        " JOIN papers_author a ON a.id = pa.author_id WHERE pa.paper_id = %(outer)s)"
-    ),
+    "postgresql": f"{AUTHORS_JSON_POSTGRESQL}::text",
     "sqlite": (
         "(SELECT json_group_array(json(j)) FROM (SELECT json_object('name', a.name, 'affiliation',"
         " pa.affiliation) AS j FROM papers_paperauthor pa JOIN papers_author a ON a.id = pa.author_id"
@@ -153,11 +160,7 @@ _AUTHORS_JSON = {
     ),
 }
 _TAGS_JSON = {
-    "postgresql": (
-        "(SELECT coalesce(json_agg(json_build_object('slug', t.slug, 'name', t.name, 'kind', t.kind)"
-        " ORDER BY t.name, t.id), '[]')::text FROM papers_paper_tags pt"
-        " JOIN papers_tag t ON t.id = pt.tag_id WHERE pt.paper_id = %(outer)s)"
-    ),
+    "postgresql": f"{TAGS_JSON_POSTGRESQL}::text",
     "sqlite": (
         "(SELECT json_group_array(json(j)) FROM (SELECT json_object('slug', t.slug, 'name', t.name,"
         " 'kind', t.kind) AS j FROM papers_paper_tags pt JOIN papers_tag t ON t.id = pt.tag_id"

@@ -80,6 +80,19 @@ def _typed(queryset: QuerySet, name: str, value) -> Value:
     return Value(field.get_prep_value(field.to_python(value)), output_field=field)
 
 
+def typed_cursor_values(model, ordering: list[str], values: list) -> list:
+    """A cursor's values as the model's column types, for SQL written by hand; a 400 when
+    one is not of its column's type (as the queryset path answers)."""
+    typed = []
+    for name, value in zip(ordering, values, strict=True):
+        field = model._meta.get_field(name.lstrip("-").replace("pk", "id"))
+        try:
+            typed.append(field.get_prep_value(field.to_python(value)))
+        except (DjangoValidationError, ValueError, TypeError):
+            raise exceptions.ValidationError({"cursor": [_INVALID_CURSOR]}) from None
+    return typed
+
+
 def after(ordering: list[str], values: list, *, reverse: bool = False, queryset: QuerySet | None = None):
     """Rows strictly after a position in this order (before it when reverse).
 
@@ -112,16 +125,8 @@ class KeysetPagination(BasePagination):
     page_size_query_param = "page_size"
 
     def paginate_queryset(self, queryset: QuerySet, request: Request, view=None) -> list:
-        self.request = request
-        self.ordering = [str(field) for field in queryset.query.order_by]
-        if not self.ordering or self.ordering[-1].lstrip("-") not in {"id", "pk"}:
-            raise ValueError("Keyset pagination needs an ORDER BY ending in the primary key.")
-        self.page_size = self._page_size(request)
-        cursor = request.query_params.get(self.cursor_query_param)
-        self.reverse = False
-        self.has_cursor = bool(cursor)
-        if cursor:
-            values, self.reverse = decode_cursor(cursor, self.ordering)
+        values = self.start(request, [str(field) for field in queryset.query.order_by])
+        if values is not None:
             try:
                 queryset = queryset.filter(
                     after(self.ordering, values, reverse=self.reverse, queryset=queryset)
@@ -130,7 +135,25 @@ class KeysetPagination(BasePagination):
                 raise exceptions.ValidationError({"cursor": [_INVALID_CURSOR]}) from None
             if self.reverse:
                 queryset = queryset.reverse()
-        rows = list(queryset[: self.page_size + 1])
+        return self.finish(list(queryset[: self.page_size + 1]))
+
+    def start(self, request: Request, ordering: list[str]) -> list | None:
+        """Read the page size and the cursor for this order: the cursor's values, or None
+        for the first page. Then fetch at most page_size + 1 rows after that position (before
+        it, in the reverse order, when self.reverse) and hand them to finish()."""
+        self.request, self.ordering = request, ordering
+        if not ordering or ordering[-1].lstrip("-") not in {"id", "pk"}:
+            raise ValueError("Keyset pagination needs an ORDER BY ending in the primary key.")
+        self.page_size = self._page_size(request)
+        cursor = request.query_params.get(self.cursor_query_param)
+        self.reverse, self.has_cursor = False, bool(cursor)
+        if not cursor:
+            return None
+        values, self.reverse = decode_cursor(cursor, ordering)
+        return values
+
+    def finish(self, rows: list) -> list:
+        """The page from the rows fetched after start(): trimmed, in the order's direction."""
         self.has_more = len(rows) > self.page_size
         rows = rows[: self.page_size]
         if self.reverse:
