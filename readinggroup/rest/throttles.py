@@ -9,8 +9,32 @@ from rest_framework.throttling import SimpleRateThrottle
 
 
 class _LiveRates(SimpleRateThrottle):
+    """With the Redis cache, the request log lives in Redis, one round trip a request
+    (readinggroup.cache.RedisCache.sliding_log); other caches keep DRF's own way."""
+
+    oldest: float | None = None
+
     def get_rate(self) -> str | None:
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+    def allow_request(self, request, view) -> bool:
+        sliding_log = getattr(self.cache, "sliding_log", None)
+        if sliding_log is None or self.rate is None:
+            return super().allow_request(request, view)
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self.now = self.timer()
+        allowed, self.oldest = sliding_log(
+            self.key, now=self.now, window=self.duration, limit=self.num_requests
+        )
+        return allowed
+
+    def wait(self) -> float | None:
+        if self.oldest is None:
+            return super().wait()
+        # As DRF's wait() when the limit is reached: the oldest request leaves the window then.
+        return max(self.duration - (self.now - self.oldest), 0.0)
 
 
 class UserThrottle(_LiveRates):
