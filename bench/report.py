@@ -167,7 +167,13 @@ def render(results: dict, before: dict | None = None) -> str:
             f"### {int(size_key):,} papers",
             "",
             f"Run {size['started_at']}; 1-minute load before: {size.get('load_average_before')}; "
-            f"{size['cores']}.",
+            f"{size['cores']}."
+            + (
+                f" Peaks: the median of {size['rounds']} rounds, each endpoint's run followed by its"
+                " references' runs; a ratio is the median of the rounds' ratios."
+                if size.get("rounds", 1) > 1
+                else ""
+            ),
             "",
             *_endpoint_rows(endpoints, old),
             *_not_modified(endpoints),

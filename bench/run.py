@@ -45,6 +45,12 @@ def add_measure_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="peaks per endpoint, each followed by its references' (default 3; the medians count)",
+    )
+    parser.add_argument(
         "--workers", type=int, default=3, help="gunicorn sync workers (default 3, as deployed)"
     )
     parser.add_argument("--port", type=int, default=18500)
@@ -58,7 +64,17 @@ def add_measure_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _forward(args) -> list[str]:
     forwarded = []
-    for name in ("duration", "rate_duration", "ref_duration", "connections", "workers", "port", "max_load"):
+    names = (
+        "duration",
+        "rate_duration",
+        "ref_duration",
+        "connections",
+        "rounds",
+        "workers",
+        "port",
+        "max_load",
+    )
+    for name in names:
         forwarded.append(f"--{name.replace('_', '-')}={getattr(args, name)}")
     forwarded += [f"--max-wait={args.max_wait}", f"--ingest={args.ingest}", f"--tasks={args.tasks}"]
     if args.fresh:

@@ -86,17 +86,62 @@ def _ratio(a, b) -> float | None:
     return round(a / b, 3) if a and b else None
 
 
+def _median_run(runs: list[dict]) -> dict:
+    """The round with the median req/s (its CPU figures with it), and every round's req/s."""
+    middle = sorted(runs, key=lambda run: run["rps"])[len(runs) // 2]
+    return {**middle, "rps_rounds": [run["rps"] for run in runs]}
+
+
+def _median_ratio(runs: list[dict], references: list[dict]) -> float | None:
+    """Each round's endpoint over the reference run right after it, the median of those: a
+    slow spell of a shared machine then slows both sides of a ratio, not one."""
+    ratios = sorted(r for r in map(_ratio, (a["rps"] for a in runs), (b["rps"] for b in references)) if r)
+    return ratios[len(ratios) // 2] if ratios else None
+
+
+def _peaks(spec, base: str, args, groups, common: dict) -> tuple[list[dict], dict[str, list[dict]]]:
+    """`args.rounds` rounds of the endpoint's peak, each followed by its references' peaks."""
+    from bench.http import wrk_peak
+
+    runs: list[dict] = []
+    references: dict[str, list[dict]] = {name: [] for name in spec.references}
+    for round_ in range(1, args.rounds + 1):
+        log(f"  {spec.endpoint.name}: peak (wrk, {args.duration:g} s), round {round_}/{args.rounds}")
+        runs.append(
+            wrk_peak(
+                spec.endpoint,
+                base,
+                duration=args.duration,
+                connections=args.connections,
+                groups=groups(),
+                **common,
+            )
+        )
+        for name, reference in spec.references.items():
+            references[name].append(
+                wrk_peak(
+                    reference,
+                    base,
+                    duration=args.ref_duration,
+                    connections=args.connections,
+                    groups=groups(),
+                    **common,
+                )
+            )
+    return runs, references
+
+
 def _measure(spec, base: str, args, cores: dict, groups, results: dict) -> dict:
-    from bench.http import fixed_rate, wrk_peak
+    from bench.http import fixed_rate
     from bench.procs import load_average
 
     endpoint = spec.endpoint
-    log(f"  {endpoint.name}: peak (wrk, {args.duration:g} s)")
     entry = {"label": endpoint.label, "load_average": load_average()}
     common = {"client_cores": cores["client"]}
-    entry["peak"] = wrk_peak(
-        endpoint, base, duration=args.duration, connections=args.connections, groups=groups(), **common
-    )
+    runs, references = _peaks(spec, base, args, groups, common)
+    entry["peak"] = _median_run(runs)
+    entry["references"] = {name: _median_run(refs) for name, refs in references.items()}
+    entry["ratios"] = {f"to_{name}": _median_ratio(runs, refs) for name, refs in references.items()}
     if spec.latency and entry["peak"]["rps"] < 2:
         entry["note"] = "under 2 req/s at peak: no fixed-rate runs"
     elif spec.latency:
@@ -106,20 +151,6 @@ def _measure(spec, base: str, args, cores: dict, groups, results: dict) -> dict:
             entry[f"at_{round(share * 100)}"] = fixed_rate(
                 endpoint, base, rate=rate, duration=args.rate_duration, groups=groups(), **common
             )
-    entry["references"] = {}
-    for name, reference in spec.references.items():
-        log(f"  {endpoint.name}: {name} peak")
-        entry["references"][name] = wrk_peak(
-            reference,
-            base,
-            duration=args.ref_duration,
-            connections=args.connections,
-            groups=groups(),
-            **common,
-        )
-    entry["ratios"] = {
-        f"to_{name}": _ratio(entry["peak"]["rps"], ref["rps"]) for name, ref in entry["references"].items()
-    }
     if spec.compare_to and spec.compare_to in results:
         full = results[spec.compare_to]["peak"]
         entry["ratios"]["rps_to_200"] = _ratio(entry["peak"]["rps"], full["rps"])
@@ -165,6 +196,7 @@ def run(args) -> dict:
     if cores["client"]:
         os.sched_setaffinity(0, cores["client"])
     out = {"papers": args.papers, "started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "cores": cores["note"]}
+    out["rounds"] = args.rounds
     out["data"] = _prepare_data(args.papers, args.fresh)
     terms = {
         "common": out["data"]["common_terms"][: fixtures.SEARCH_TERMS],
