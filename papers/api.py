@@ -248,6 +248,14 @@ def paper_version(paper: Paper, *, organiser: bool) -> list:
 # --- Views ----------------------------------------------------------------------------------------
 
 
+def _answer_with_validators(request: Request, version, body: str) -> HttpResponse:
+    """JSON that PostgreSQL wrote, with its ETag and Last-Modified, or a 304 when the client has it."""
+    validators = Validators(request, version)
+    if unchanged := validators.not_modified():
+        return unchanged
+    return validators.apply(HttpResponse(body, content_type="application/json"))
+
+
 def _paper_id(pk: str) -> int:
     paper_id = int(pk)
     if paper_id > BIGINT:
@@ -311,29 +319,24 @@ class PaperViewSet(viewsets.GenericViewSet):
         )
         rows = paginator.finish(rows)
         links = [paginator.get_next_link(), paginator.get_previous_link()]
-        validators = Validators(request, [links, *(row.json for row in rows)])
-        if unchanged := validators.not_modified():
-            return unchanged
-        body = page_sql.page_body(links, rows)
-        return validators.apply(HttpResponse(body, content_type="application/json"))
+        version = [links, *(row.json for row in rows)]
+        return _answer_with_validators(request, version, page_sql.page_body(links, rows))
 
     def _plain_detail(self, request: Request, pk: str) -> HttpResponse:
         """The paper's detail, its JSON built by PostgreSQL (papers.page_sql), as the serializer writes it."""
         body = page_sql.paper_json(_paper_id(pk), user=request.user)
         if body is None:
             raise exceptions.NotFound()
-        validators = Validators(request, body)
-        if unchanged := validators.not_modified():
-            return unchanged
-        return validators.apply(HttpResponse(body, content_type="application/json"))
+        return _answer_with_validators(request, body, body)
 
     @answer_unchanged_quickly
     def retrieve(self, request: Request, pk: str) -> Response:
-        if page_sql.applies(request, organiser=is_organiser(request.user), detail=True):
+        organiser = is_organiser(request.user)
+        if page_sql.applies(request, organiser=organiser, detail=True):
             return self._plain_detail(request, pk)
         paper = self.get_object()
         sessions = [(m.pk, m.title, m.starts_at, m.status) for m in paper.meetings.all()]
-        version = paper_version(paper, organiser=is_organiser(request.user))
+        version = paper_version(paper, organiser=organiser)
         validators = Validators(request, [version, paper.modified_at, sessions])
         if unchanged := validators.not_modified():
             return unchanged

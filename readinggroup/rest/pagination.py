@@ -76,21 +76,26 @@ def _typed(queryset: QuerySet, name: str, value) -> Value:
     """The cursor's value as the column's type (ValidationError / ValueError when it is not one)."""
     if name in queryset.query.annotations:
         return Value(float(value), output_field=FloatField())  # search_rank, the only ordering annotation
-    field = queryset.model._meta.get_field("id" if name == "pk" else name)
-    return Value(field.get_prep_value(field.to_python(value)), output_field=field)
+    field, prepared = _column_value(queryset.model, name, value)
+    return Value(prepared, output_field=field)
+
+
+def _column_value(model, name: str, value):
+    """The model field behind an ordering name, and the value as its column's type."""
+    field = model._meta.get_field("id" if name == "pk" else name)
+    return field, field.get_prep_value(field.to_python(value))
 
 
 def typed_cursor_values(model, ordering: list[str], values: list) -> list:
     """A cursor's values as the model's column types, for SQL written by hand; a 400 when
     one is not of its column's type (as the queryset path answers)."""
-    typed = []
-    for name, value in zip(ordering, values, strict=True):
-        field = model._meta.get_field(name.lstrip("-").replace("pk", "id"))
-        try:
-            typed.append(field.get_prep_value(field.to_python(value)))
-        except (DjangoValidationError, ValueError, TypeError):
-            raise exceptions.ValidationError({"cursor": [_INVALID_CURSOR]}) from None
-    return typed
+    try:
+        return [
+            _column_value(model, name.lstrip("-"), value)[1]
+            for name, value in zip(ordering, values, strict=True)
+        ]
+    except (DjangoValidationError, ValueError, TypeError):
+        raise exceptions.ValidationError({"cursor": [_INVALID_CURSOR]}) from None
 
 
 def after(ordering: list[str], values: list, *, reverse: bool = False, queryset: QuerySet | None = None):
