@@ -104,6 +104,8 @@ DATABASES = {
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    # Django's backend with a health check that needs no round trip (see its docstring).
+    DATABASES["default"]["ENGINE"] = "readinggroup.postgresql"
     # An unreachable database fails a request (503) after this long instead of hanging it.
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
         "DB_CONNECT_TIMEOUT", default=5, minimum=2
@@ -116,7 +118,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+IS_POSTGRES = DATABASES["default"]["ENGINE"] == "readinggroup.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery broker ------------------------------------------------

@@ -57,7 +57,7 @@ def test_check_deploy_reports_nothing_with_production_settings():
         ({}, "django.db.backends.sqlite3 filesystem:// FileBasedCache"),
         (
             {"DATABASE_URL": "postgres://u@db:5432/rg", "REDIS_URL": "redis://cache:6379/0"},
-            "django.db.backends.postgresql redis://cache:6379/0 RedisCache",
+            "readinggroup.postgresql redis://cache:6379/0 RedisCache",
         ),
     ],
 )
