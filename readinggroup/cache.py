@@ -94,34 +94,46 @@ class RedisCache(DjangoRedisCache):
 
     # The request log of one throttle key as a sorted set (score = request time): drop what
     # left the window, count, and log this request when under the limit; when refused, the
-    # oldest request's time, which says when a place frees up.
+    # oldest request's time, which says when a place frees up. KEYS[2], when given, is read
+    # in the same run: the request's other read, brought along to save it a round trip.
     _SLIDING_LOG = """
+    local found, value = 0, ''
+    if KEYS[2] then
+      local stored = redis.call('GET', KEYS[2])
+      if stored then found, value = 1, stored end
+    end
     redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]) - tonumber(ARGV[2]))
     if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
       redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
       redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2])))
-      return {1, ''}
+      return {1, '', found, value}
     end
-    return {0, redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2]}
+    return {0, redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')[2], found, value}
     """
 
-    def sliding_log(self, key: str, *, now: float, window: float, limit: int) -> tuple[bool, float | None]:
+    def sliding_log(
+        self, key: str, *, now: float, window: float, limit: int, read: str | None = None
+    ) -> tuple[bool, float | None, dict]:
         """Whether a request at `now` stays within `limit` requests per `window` seconds for this
-        key, logged when it does; when refused, also the time of the oldest logged request.
+        key, logged when it does; when refused, also the time of the oldest logged request;
+        and, when `read` names a cache key, {read: its value or None}, read in the same run.
 
         The same sliding log as DRF's SimpleRateThrottle, which reads and writes the whole
         pickled list of times through the cache (two round trips, up to a limit's worth of
-        times each way); here it is one script run, one round trip. Redis away: allowed."""
+        times each way); here it is one script run, one round trip. Redis away: allowed,
+        and nothing read ({})."""
 
-        def run() -> tuple[bool, float | None]:
+        def run() -> tuple[bool, float | None, dict]:
             script = self.__dict__.get("_sliding_log_script")
             if script is None:
                 client = self._cache.get_client(write=True)
                 script = self.__dict__["_sliding_log_script"] = client.register_script(self._SLIDING_LOG)
             entry = f"{now!r}:{uuid.uuid4().hex[:12]}"  # two requests in one microsecond are two entries
-            allowed, oldest = script(
-                keys=[self.make_and_validate_key(f"sliding:{key}")], args=[repr(now), window, limit, entry]
-            )
-            return bool(allowed), (float(oldest) if oldest else None)
+            keys = [self.make_and_validate_key(f"sliding:{key}")]
+            if read is not None:
+                keys.append(self.make_and_validate_key(read))
+            allowed, oldest, found, value = script(keys=keys, args=[repr(now), window, limit, entry])
+            fetched = {} if read is None else {read: self._cache._serializer.loads(value) if found else None}
+            return bool(allowed), (float(oldest) if oldest else None), fetched
 
-        return self._tolerant("sliding_log", run, (True, None))
+        return self._tolerant("sliding_log", run, (True, None, {}))

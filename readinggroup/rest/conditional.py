@@ -19,6 +19,9 @@ transactions, hence the same rows, so the ETag computed then still holds. Any
 write anywhere moves the snapshot; then the request takes the full path, which
 may still end in a 304. A snapshot is read before the rows, so rows that are newer
 than their snapshot only ever cost a full response later, never a wrong 304.
+
+With Redis, the entry is read by the throttle's script, in the request's one round trip
+to Redis (`key_to_prefetch`); other caches read it with a plain get.
 """
 
 import hashlib
@@ -88,25 +91,43 @@ def _database_snapshot(request: Request) -> str | None:
         return cursor.fetchone()[0]
 
 
-def _seen(key: str) -> tuple | None:
+def key_to_prefetch(request: Request, view) -> str | None:
+    """The cache key a GET of a conditional action reads first, for the throttle's round trip
+    to Redis to bring along (readinggroup.rest.throttles); None for other requests."""
+    conditional_action = getattr(view, "action", None) in getattr(view, "conditional_actions", ())
+    return _resource_key(request) if conditional_action and request.method in ("GET", "HEAD") else None
+
+
+def remember_prefetched(request: Request, fetched: dict) -> None:
+    """{key: value or None} read from the cache earlier in this request."""
+    request._prefetched_from_cache = fetched
+
+
+def _seen(request: Request, key: str) -> tuple | None:
     """(etag, last modified, snapshot or None) last served for this resource key."""
-    seen = cache.get(key)
+    prefetched = getattr(request, "_prefetched_from_cache", {})
+    seen = prefetched[key] if key in prefetched else cache.get(key)
     return (*seen, None)[:3] if seen else None  # entries written before snapshots had two parts
+
+
+def _remember_seen(request: Request, key: str, seen: tuple) -> None:
+    cache.set(key, seen, SEEN_TIMEOUT)
+    getattr(request, "_prefetched_from_cache", {}).pop(key, None)  # no longer what the cache holds
 
 
 def last_modified_for(request: Request, etag: str) -> datetime:
     key = _resource_key(request)
-    seen = _seen(key)
+    seen = _seen(request, key)
     snapshot = getattr(request, "_snapshot_before_rows", None)
     if seen and seen[0] == etag:
         if snapshot is not None and seen[2] != snapshot:
-            cache.set(key, (etag, seen[1], snapshot), SEEN_TIMEOUT)
+            _remember_seen(request, key, (etag, seen[1], snapshot))
         return seen[1]
     now = datetime.now(UTC)
     stamp = now.replace(microsecond=0) + timedelta(seconds=math.ceil(now.microsecond / 1e6))
     if seen and stamp <= seen[1]:
         stamp = seen[1] + timedelta(seconds=1)  # HTTP dates have whole seconds: always move on
-    cache.set(key, (etag, stamp, snapshot), SEEN_TIMEOUT)
+    _remember_seen(request, key, (etag, stamp, snapshot))
     return stamp
 
 
@@ -120,7 +141,7 @@ def answer_unchanged_quickly(handler):
         if not _is_conditional(request):
             return handler(view, request, *args, **kwargs)
         snapshot = _database_snapshot(request)
-        seen = _seen(_resource_key(request)) if snapshot is not None else None
+        seen = _seen(request, _resource_key(request)) if snapshot is not None else None
         if seen and seen[2] == snapshot:
             validators = Validators.known(request, etag=seen[0], last_modified=seen[1])
             if validators.client_is_current():

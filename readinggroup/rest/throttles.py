@@ -7,10 +7,13 @@ on each request rather than when the class is defined, so a changed setting appl
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from readinggroup.rest import conditional
+
 
 class _LiveRates(SimpleRateThrottle):
     """With the Redis cache, the request log lives in Redis, one round trip a request
-    (readinggroup.cache.RedisCache.sliding_log); other caches keep DRF's own way."""
+    (readinggroup.cache.RedisCache.sliding_log), which also brings what a conditional GET
+    reads from the cache next (readinggroup.rest.conditional); other caches keep DRF's own way."""
 
     oldest: float | None = None
 
@@ -25,9 +28,14 @@ class _LiveRates(SimpleRateThrottle):
         if self.key is None:
             return True
         self.now = self.timer()
-        allowed, self.oldest = sliding_log(
-            self.key, now=self.now, window=self.duration, limit=self.num_requests
+        allowed, self.oldest, fetched = sliding_log(
+            self.key,
+            now=self.now,
+            window=self.duration,
+            limit=self.num_requests,
+            read=conditional.key_to_prefetch(request, view),
         )
+        conditional.remember_prefetched(request, fetched)
         return allowed
 
     def wait(self) -> float | None:
