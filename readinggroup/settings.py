@@ -285,6 +285,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_SCHEMA_CLASS": "readinggroup.rest.schema.AutoSchema",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "readinggroup.rest.negotiation.ContentNegotiation",
     "EXCEPTION_HANDLER": "readinggroup.rest.errors.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNICODE_JSON": True,
