@@ -65,7 +65,8 @@ MIDDLEWARE = [
     # A database that does not answer: 503 "try again shortly" instead of a 500.
     "readinggroup.outage.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp, with the site's own policy built once per process (readinggroup.csp).
+    "readinggroup.csp.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
