@@ -248,9 +248,10 @@ def paper_version(paper: Paper, *, organiser: bool) -> list:
 # --- Views ----------------------------------------------------------------------------------------
 
 
-def _answer_with_validators(request: Request, version, body: str) -> HttpResponse:
-    """JSON that PostgreSQL wrote, with its ETag and Last-Modified, or a 304 when the client has it."""
-    validators = Validators(request, version)
+def _answer_with_validators(request: Request, body: str) -> HttpResponse:
+    """JSON that PostgreSQL wrote, with its ETag and Last-Modified, or a 304 when the client has it.
+    The body is all the answer shows (links and papers, or the paper): its ETag hashes it."""
+    validators = Validators(request, body)
     if unchanged := validators.not_modified():
         return unchanged
     return validators.apply(HttpResponse(body, content_type="application/json"))
@@ -318,16 +319,15 @@ class PaperViewSet(viewsets.GenericViewSet):
             order, user=request.user, after=after, reverse=paginator.reverse, limit=paginator.page_size + 1
         )
         rows = paginator.finish(rows)
-        links = [paginator.get_next_link(), paginator.get_previous_link()]
-        version = [links, *(row.json for row in rows)]
-        return _answer_with_validators(request, version, page_sql.page_body(links, rows))
+        body = page_sql.page_body([paginator.get_next_link(), paginator.get_previous_link()], rows)
+        return _answer_with_validators(request, body)
 
     def _plain_detail(self, request: Request, pk: str) -> HttpResponse:
         """The paper's detail, its JSON built by PostgreSQL (papers.page_sql), as the serializer writes it."""
         body = page_sql.paper_json(_paper_id(pk), user=request.user)
         if body is None:
             raise exceptions.NotFound()
-        return _answer_with_validators(request, body, body)
+        return _answer_with_validators(request, body)
 
     @answer_unchanged_quickly
     def retrieve(self, request: Request, pk: str) -> Response:

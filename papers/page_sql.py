@@ -76,9 +76,11 @@ _COLUMNS = ("id", "vote_count", "trending_score", "published_at")
 
 
 class PageRow(NamedTuple):
+    """A page's row: the ordering columns (None for those the order does not use) and the JSON."""
+
     id: int
-    vote_count: int
-    trending_score: float
+    vote_count: int | None
+    trending_score: float | None
     published_at: object
     json: str
 
@@ -113,9 +115,12 @@ def _page_sql(order: str, *, after: bool, reverse: bool) -> str:
         placeholders = ", ".join(f"%(after{i})s" for i in range(len(columns)))
         conditions.append(f"({', '.join(columns)}) {compare} ({placeholders})")
     by = ", ".join(f"{column} {direction}" for column in columns)
+    # Only the order's own columns are read back (the paginator's cursors need them); the
+    # others stay NULL: turning 21 timestamps into datetimes is a tenth of the Python time.
+    selected = [f"p.{c}" if c in columns else "NULL" for c in _COLUMNS]
     # The keyset picks the page's ids through the order's index; only those rows get their JSON.
     return f"""
-SELECT {", ".join(f"p.{c}" for c in _COLUMNS)}, {_PAPER_JSON.format(detail="")}
+SELECT {", ".join(selected)}, {_PAPER_JSON.format(detail="")}
 FROM (SELECT id FROM papers_paper WHERE {" AND ".join(conditions)} ORDER BY {by} LIMIT %(limit)s) AS page
 JOIN papers_paper p ON p.id = page.id LEFT JOIN papers_source s ON s.id = p.source_id
 ORDER BY {", ".join(f"p.{column} {direction}" for column in columns)}"""
