@@ -11,6 +11,7 @@ from readinggroup.rest.negotiation import ContentNegotiation
 ORDERS = [
     [JSONRenderer(), BrowsableAPIRenderer()],  # the site's order
     [BrowsableAPIRenderer(), JSONRenderer()],
+    [],  # a view with no renderers: refused either way
 ]
 
 
@@ -24,7 +25,7 @@ def _choice(negotiation, accept, query, renderers, suffix):
     return type(renderer).__name__, media_type
 
 
-@pytest.mark.parametrize("renderers", ORDERS, ids=["json-first", "browsable-first"])
+@pytest.mark.parametrize("renderers", ORDERS, ids=["json-first", "browsable-first", "none"])
 @pytest.mark.parametrize(
     "accept",
     [
