@@ -37,7 +37,7 @@ def _site_headers() -> tuple[tuple[str, str], ...] | None:
 
 @receiver(setting_changed)
 def _forget_site_headers(*, setting: str, **kwargs) -> None:
-    if setting in _SETTINGS or setting == "DEBUG":
+    if setting in _SETTINGS:
         _site_headers.cache_clear()
 
 

@@ -62,10 +62,15 @@ def etag_for(request: Request, version) -> str:
 
 
 def _resource_key(request: Request) -> str:
-    user = request.user.pk if request.user.is_authenticated else "-"
-    fmt = request.accepted_renderer.format if getattr(request, "accepted_renderer", None) else "json"
-    raw = f"{user}|{fmt}|{request.get_full_path()}"
-    return "api:seen:" + hashlib.sha256(raw.encode()).hexdigest()
+    """The cache key of this (member, format, path); kept on the request, which asks up to
+    three times (throttle, quick answer, Last-Modified)."""
+    key = getattr(request, "_resource_key", None)
+    if key is None:
+        user = request.user.pk if request.user.is_authenticated else "-"
+        fmt = request.accepted_renderer.format if getattr(request, "accepted_renderer", None) else "json"
+        raw = f"{user}|{fmt}|{request.get_full_path()}"
+        key = request._resource_key = "api:seen:" + hashlib.sha256(raw.encode()).hexdigest()
+    return key
 
 
 def _is_conditional(request: Request) -> bool:
