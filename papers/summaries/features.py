@@ -193,7 +193,9 @@ def _sentence_rows(ctx: _Context) -> None:
         rest = all_vec.minus(vec)  # the abstract without this sentence
         for col, other in zip(sims, (rest, title_vec, all_vec), strict=True):
             col.append(vec.cosine(other))
-        overlap = sum(map(probs.get, set(s.tokens), repeat(0.0)))  # see _candidate_columns
+        # Distinct words in order of first use: a set would sum in an order that changes with
+        # the process's string hashing, and so would the last bits of the feature.
+        overlap = sum(map(probs.get, s.counts, repeat(0.0)))  # see _candidate_columns
         ef1s.append(2.0 * overlap / (len(s.tokens) + lex.ref_len))
     firsts = (doc.first_with("propose"), doc.first_with("we_start"))
     rows = [_sentence_row(ctx, i, firsts) for i in range(len(doc.sentences))]

@@ -8,6 +8,8 @@ SciTLDR dev the keywords below are 98.7% the same as with `yake` 0.7.3 (99.2% of
 with the same precision and recall against the reference TL;DRs (bench.summaries prints both).
 The ranking is then filtered here: edge punctuation goes, phrases made only of stopwords or
 numbers go, and a phrase that repeats or nests in one already chosen (up to a plural -s) goes.
+Before that, equal scores are put in a fixed order (_rank_key): yake-rust's own order of ties
+changes from one process to another, and with it, now and then, a paper's keywords.
 """
 
 from __future__ import annotations
@@ -23,6 +25,12 @@ from .text import STOPWORDS, clean
 MAX_KEYWORDS = 8
 MIN_KEYWORDS = 3
 _CANDIDATES = 20  # ranked phrases asked for: enough to fill 8 slots after filtering
+_TIE_MARGIN = 10  # asked for beyond that, so phrases tied at the cut are all there to sort
+# yake-rust's scores differ in their last bits from one process to another (its hash maps,
+# most likely, iterate in a random order), and equal scores come in any order. Rounded to
+# this many significant digits, equal scores tie exactly and the phrase breaks the tie: the
+# same paper gets the same keywords in every worker.
+_SCORE_DIGITS = 9
 _KEYWORD_CHARS = 2000  # YAKE's cost grows with the text; abstracts are mostly shorter
 _LATEX = re.compile(r"\$[^$]*\$|\\[a-zA-Z]+|[{}^_~\\]")
 _WORD = re.compile(r"[^\W_]+")
@@ -62,11 +70,33 @@ def _ranked_phrases(text: str) -> list[str]:
     if not text.isascii():  # lone surrogates cannot cross into Rust as UTF-8
         text = text.encode("utf-8", "replace").decode("utf-8")
     try:
-        return [phrase for phrase, _ in _extractor().get_n_best(text, n=_CANDIDATES)]
+        ranked = _extractor().get_n_best(text, n=_CANDIDATES + _TIE_MARGIN)
     except BaseException as err:  # a Rust panic arrives as pyo3's PanicException (BaseException)
         if isinstance(err, Exception) or type(err).__name__ == "PanicException":
             return []  # third-party code: a bad input must not break a page; backfill instead
         raise
+    lower = text.lower()
+    ranked.sort(key=lambda item: _rank_key(item, lower))
+    return [phrase for phrase, _ in ranked[:_CANDIDATES]]
+
+
+def _rank_key(item: tuple[str, float], lower_text: str) -> tuple[float, int, str]:
+    """Lower YAKE scores first; ties (after rounding) by first mention in the text, as the
+    reference yake orders them, then alphabetically."""
+    phrase, score = item
+    return float(f"{score:.{_SCORE_DIGITS}g}"), _first_mention(lower_text, phrase.lower()), phrase
+
+
+def _first_mention(text: str, phrase: str) -> int:
+    """Where the phrase first stands as whole words ("model", not inside "models"); past the
+    end when it never does (yake-rust may return a form the text does not spell out)."""
+    start = text.find(phrase)
+    while start >= 0:
+        end = start + len(phrase)
+        if (start == 0 or not text[start - 1].isalnum()) and (end == len(text) or not text[end].isalnum()):
+            return start
+        start = text.find(phrase, start + 1)
+    return len(text)
 
 
 def _frequent_words(text: str) -> list[str]:
