@@ -111,6 +111,12 @@ if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
         "DB_CONNECT_TIMEOUT", default=5, minimum=2
     )
+    # The token lookup of every API request is a prepared statement (readinggroup.postgresql).
+    # Only statements run through its cursor can be prepared: Django's own cursors bind on the
+    # client. Off (None, Django's default) for a pooler without prepared statements.
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
+        5 if env_bool("DB_PREPARED_STATEMENTS", default=True) else None
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server, the worker and beat share one file without
     # "database is locked" errors under normal load.
