@@ -20,6 +20,7 @@ from functools import cache
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.views.decorators.csrf import csrf_exempt
+from psycopg.types.numeric import Int8
 
 from papers.trending import SCORE_AFTER_UNVOTE_SQL, SCORE_AFTER_VOTE_SQL
 
@@ -160,8 +161,9 @@ def l1_list(request: HttpRequest) -> HttpResponse:
 
 
 def l1_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    with connection.cursor() as cursor:
-        cursor.execute(L1_DETAIL_SQL, {"user": int(request.GET["user"]), "paper": pk})
+    # Prepared, as the API's own statement for a paper is (papers.page_sql.paper_json).
+    with connection.prepared_cursor() as cursor:
+        cursor.execute(L1_DETAIL_SQL, {"user": Int8(int(request.GET["user"])), "paper": Int8(pk)})
         row = cursor.fetchone()
     if row is None:
         raise Http404("No listed paper with this id.")

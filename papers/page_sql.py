@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
+from psycopg.types.numeric import Int8
 
 from papers.models import Paper
 from papers.selectors import AUTHORS_JSON_POSTGRESQL, ORDERINGS, TAGS_JSON_POSTGRESQL
@@ -30,13 +31,11 @@ PLAIN_LIST_PARAMETERS = frozenset({"ordering", "cursor", "page_size"})
 
 def _iso(column: str) -> str:
     """A timestamp as DRF writes it in UTC: isoformat(), microseconds only when non-zero, 'Z'.
-    (`%%` is a literal `%` in a statement with parameters.)"""
-    utc = f"({column} AT TIME ZONE 'UTC')"
-    return (
-        f"CASE WHEN {column} IS NULL THEN NULL ELSE to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS')"
-        f" || CASE WHEN extract(microseconds FROM {column})::bigint %% 1000000 = 0 THEN ''"
-        f" ELSE to_char({utc}, '.US') END || 'Z' END"
-    )
+
+    One to_char and a replace: the same text built with CASE, two to_char and extract made
+    PostgreSQL parse and plan so much more that a paper's statement cost a quarter more."""
+    text = f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+    return f"replace({text}, '.000000Z', 'Z')"
 
 
 # One paper as PaperSerializer writes it for a member, key for key in the same order;
@@ -150,7 +149,12 @@ def page_body(links: list[str | None], rows: list[PageRow]) -> str:
 
 def paper_json(paper_id: int, *, user) -> str | None:
     """The paper's detail as the member sees it, or None when they may not open it."""
-    with connection.cursor() as cursor:
-        cursor.execute(_DETAIL_SQL, {"paper": paper_id, "user": _user_id(user)})
+    user_id = _user_id(user)
+    params = {"paper": Int8(paper_id), "user": None if user_id is None else Int8(user_id)}
+    # Prepared (readinggroup.postgresql): parsing and planning this statement cost PostgreSQL
+    # three times what running it does. The ids go as bigint whatever their size, so that a
+    # connection keeps one prepared statement for members and one for anonymous readers.
+    with connection.prepared_cursor() as cursor:
+        cursor.execute(_DETAIL_SQL, params)
         row = cursor.fetchone()
     return row[0] if row else None

@@ -111,7 +111,8 @@ if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
         "DB_CONNECT_TIMEOUT", default=5, minimum=2
     )
-    # The token lookup of every API request is a prepared statement (readinggroup.postgresql).
+    # The token lookup of every API request and a paper's detail are prepared statements
+    # (readinggroup.postgresql).
     # Only statements run through its cursor can be prepared: Django's own cursors bind on the
     # client. Off (None, Django's default) for a pooler without prepared statements.
     DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (

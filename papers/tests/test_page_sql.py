@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import connection
 
 from meetings.tests.factories import AgendaItemFactory, MeetingFactory
 from papers import page_sql
@@ -82,6 +83,8 @@ def papers(member, other_member):
         for voter in voters:
             paper_vote_set(user=voter, paper_id=paper.pk, voted=True)
     Paper.objects.filter(pk=made[4].pk).update(discussed_at=whole_second + timedelta(microseconds=7))
+    # Trailing zeros in the microseconds stay: isoformat() writes all six digits.
+    Paper.objects.filter(pk=made[7].pk).update(discussed_at=whole_second + timedelta(microseconds=500000))
     Paper.objects.filter(pk=made[5].pk).update(trending_score=0.0, vote_count=0)
     PaperFactory(status=Paper.Status.PENDING, submitted_by=member)
     PaperFactory(status=Paper.Status.HIDDEN)
@@ -231,3 +234,46 @@ def test_the_sql_path_takes_two_queries(api, member, papers, django_assert_num_q
         client.get("/api/v1/papers/?ordering=queue&page_size=50")
     with django_assert_num_queries(2):  # token+member+snapshot, the paper as JSON
         client.get(f"/api/v1/papers/{papers[0].pk}/")
+
+
+def _prepared_paper_statements() -> int:
+    """psycopg's prepared statements on this connection that read a paper's detail."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE NOT from_sql AND statement LIKE %s",
+            ["%meetings_agendaitem%"],
+        )
+        return cursor.fetchone()[0]
+
+
+def test_a_papers_statement_is_prepared_once_for_members_and_once_for_anonymous_readers(
+    api, member, other_member, papers
+):
+    big = PaperFactory(id=3_000_000_000)  # a bigint id beside small ones: the same statement
+    for client in (api(member), api(other_member)):
+        for paper in (papers[0], papers[1], big):
+            assert client.get(f"/api/v1/papers/{paper.pk}/").json()["id"] == paper.pk
+    assert _prepared_paper_statements() == 1
+    for paper in (papers[0], big):
+        assert api(None).get(f"/api/v1/papers/{paper.pk}/").status_code == 200
+    assert _prepared_paper_statements() == 2
+
+
+def test_the_prepared_paper_answers_from_the_current_data(api, member, papers):
+    client = api(member)
+    url = f"/api/v1/papers/{papers[2].pk}/"
+    assert client.get(url).json()["has_voted"] is False
+    paper_vote_set(user=member, paper_id=papers[2].pk, voted=True)
+    Paper.objects.filter(pk=papers[2].pk).update(title="Renamed")
+    assert (client.get(url).json()["has_voted"], client.get(url).json()["title"]) == (True, "Renamed")
+    Paper.objects.filter(pk=papers[2].pk).update(status=Paper.Status.HIDDEN)
+    assert client.get(url).status_code == 404
+
+
+def test_with_prepared_statements_off_a_paper_runs_unprepared(api, member, papers, monkeypatch):
+    connection.ensure_connection()
+    monkeypatch.setattr(connection.connection, "prepare_threshold", None)  # what the setting sets
+    client = api(member)
+    for _ in range(3):
+        assert client.get(f"/api/v1/papers/{papers[0].pk}/").status_code == 200
+    assert _prepared_paper_statements() == 0
