@@ -154,7 +154,8 @@ def paper_json(paper_id: int, *, user) -> str | None:
     # Prepared (readinggroup.postgresql): parsing and planning this statement cost PostgreSQL
     # three times what running it does. The ids go as bigint whatever their size, so that a
     # connection keeps one prepared statement for members and one for anonymous readers.
-    with connection.prepared_cursor() as cursor:
+    # (Another PostgreSQL backend than the site's own has no prepared cursor: the plain one.)
+    with getattr(connection, "prepared_cursor", connection.cursor)() as cursor:
         cursor.execute(_DETAIL_SQL, params)
         row = cursor.fetchone()
     return row[0] if row else None
