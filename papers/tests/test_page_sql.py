@@ -18,6 +18,7 @@ from papers.models import Paper
 from papers.selectors import ORDERINGS
 from papers.services import paper_vote_set
 from papers.tests.factories import PaperFactory, SourceFactory, TagFactory
+from readinggroup.tests.prepared import prepared_statements
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -237,13 +238,7 @@ def test_the_sql_path_takes_two_queries(api, member, papers, django_assert_num_q
 
 
 def _prepared_paper_statements() -> int:
-    """psycopg's prepared statements on this connection that read a paper's detail."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_prepared_statements WHERE NOT from_sql AND statement LIKE %s",
-            ["%meetings_agendaitem%"],
-        )
-        return cursor.fetchone()[0]
+    return prepared_statements("meetings_agendaitem")  # only a paper's detail reads sessions
 
 
 def test_a_papers_statement_is_prepared_once_for_members_and_once_for_anonymous_readers(

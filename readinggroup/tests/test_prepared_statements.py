@@ -6,17 +6,13 @@ import pytest
 from django.db import DataError, connection, transaction
 from knox.models import AuthToken
 
+from readinggroup.tests.prepared import prepared_statements
+
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 
 def _prepared_token_lookups() -> int:
-    """Protocol-level prepared statements (psycopg's) of this connection that read tokens."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_prepared_statements WHERE NOT from_sql AND statement LIKE %s",
-            ["%token_key%"],
-        )
-        return cursor.fetchone()[0]
+    return prepared_statements("token_key")
 
 
 def test_the_token_lookup_is_prepared_once_and_reused(api, member):
