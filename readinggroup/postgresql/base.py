@@ -19,10 +19,12 @@ the same socket. Its first query fails, the request answers 503
 `prepared_cursor()` is for the few statements the API runs all day (the token lookup of
 every request, a paper's detail): PostgreSQL parses and plans such a statement once per
 connection instead of on every request, which took 0.35-0.40 ms of its CPU a request for
-the token lookup, against 0.10-0.14 ms prepared, and 0.69 ms for a paper's detail, against
-0.17 ms. (A list page is not prepared: its plan depends on the cursor's position, and
-preparing it saved under a tenth.) (On a connection opened for a single request, DB_CONN_MAX_AGE=0,
-preparing only adds a round trip, small beside opening the connection.)
+the token lookup, against 0.10-0.14 ms prepared, and 0.64-0.69 ms for a paper's detail,
+against 0.17 ms. A list page is not prepared: its plan depends on the cursor's position,
+and preparing it saved under a tenth. (On a connection opened for a single request,
+DB_CONN_MAX_AGE=0, preparing only adds a round trip, small beside opening the connection.)
+`readinggroup.postgresql.prepared_cursor(connection)` falls back to the plain cursor on
+other backends.
 Django's own cursors bind parameters on the client and are never prepared; this one binds
 on the server, so psycopg can prepare it (protocol-level, as PgBouncer 1.21+ supports) and
 keep track of it (it prepares again after a rollback or DISCARD). With

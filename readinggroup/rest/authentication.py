@@ -24,6 +24,7 @@ from knox.models import get_token_model
 from knox.settings import CONSTANTS, knox_settings
 from rest_framework import exceptions
 
+from readinggroup.postgresql import prepared_cursor
 from readinggroup.rest.conditional import remember_snapshot
 
 
@@ -67,8 +68,7 @@ class _TokenQuery:
         """The tokens with this key, each with its user, and the snapshot (None on SQLite)."""
         connection = connections[self.db]
         # Prepared on PostgreSQL: planning this join cost PostgreSQL more than running it.
-        cursor_for = getattr(connection, "prepared_cursor", connection.cursor)
-        with cursor_for() as cursor:
+        with prepared_cursor(connection) as cursor:
             cursor.execute(self.sql, [key])
             rows = cursor.fetchall()
         tokens, split = [], len(self.token_fields)
