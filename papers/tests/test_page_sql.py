@@ -241,6 +241,7 @@ def _prepared_paper_statements() -> int:
     return prepared_statements("meetings_agendaitem")  # only a paper's detail reads sessions
 
 
+@pytest.mark.usefixtures("preparing")
 def test_a_papers_statement_is_prepared_once_for_members_and_once_for_anonymous_readers(
     api, member, other_member, papers
 ):

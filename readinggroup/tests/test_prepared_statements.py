@@ -8,7 +8,7 @@ from knox.models import AuthToken
 
 from readinggroup.tests.prepared import prepared_statements
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db, pytest.mark.usefixtures("preparing")]
 
 
 def _prepared_token_lookups() -> int:
@@ -60,6 +60,8 @@ def test_with_prepared_statements_off_the_lookup_runs_unprepared(api, member, mo
 
 def test_new_connections_cap_what_psycopg_remembers_of_other_statements():
     # Client-side statements are counted by their whole text: bulk inserts must not pile up.
-    connection.ensure_connection()
-    assert connection.connection.prepare_threshold is not None
-    assert connection.connection.prepared_max == 8
+    new = connection.get_new_connection({**connection.get_connection_params(), "prepare_threshold": 5})
+    try:
+        assert new.prepare_threshold == 5 and new.prepared_max == 8
+    finally:
+        new.close()
