@@ -28,8 +28,8 @@ _CANDIDATES = 20  # ranked phrases asked for: enough to fill 8 slots after filte
 _TIE_MARGIN = 10  # asked for beyond that, so phrases tied at the cut are all there to sort
 # yake-rust's scores differ in their last bits from one process to another (its hash maps,
 # most likely, iterate in a random order), and equal scores come in any order. Rounded to
-# this many significant digits, equal scores tie exactly and the phrase breaks the tie: the
-# same paper gets the same keywords in every worker.
+# this many significant digits, equal scores tie exactly and _rank_key breaks the tie (first
+# mention, then the phrase): the same paper gets the same keywords in every worker.
 _SCORE_DIGITS = 9
 _KEYWORD_CHARS = 2000  # YAKE's cost grows with the text; abstracts are mostly shorter
 _LATEX = re.compile(r"\$[^$]*\$|\\[a-zA-Z]+|[{}^_~\\]")
