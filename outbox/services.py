@@ -58,39 +58,63 @@ def enqueue_many(task, calls: list[tuple[tuple, dict]]) -> list[Message]:
     messages = Message.objects.bulk_create(
         [Message(task=task.name, args=list(a), kwargs=kw, next_attempt_at=retry_at) for a, kw in calls]
     )
-    for message in messages:
-        schedule_publish(message)
+    schedule_publish(messages)
     return messages
 
 
-def schedule_publish(message: Message) -> None:
-    """Publish the message when the transaction commits (tests replace this to see what was queued)."""
+def schedule_publish(messages: list[Message]) -> None:
+    """Publish the messages when the transaction commits (tests replace this to see what was queued).
+
+    One commit hook for all of them: a fetch queues dozens of messages per batch, and a hook
+    and an UPDATE per message cost the ingest more than sending them (bench.ingest).
+    """
     eager = _eager()
     # Eager (tests, debugging): the task runs on commit and its errors surface, as with delay_on_commit.
     # Otherwise a failure to publish must never fail the request: the relay publishes later.
-    transaction.on_commit(functools.partial(message_publish, message=message, eager=eager), robust=not eager)
+    publish = functools.partial(messages_publish, messages=messages, eager=eager)
+    transaction.on_commit(publish, robust=not eager)
 
 
 def message_publish(*, message: Message, eager: bool = False) -> bool:
     """One quick attempt to publish a committed message; False when it is left to the relay."""
-    if eager:
-        from readinggroup.celery import app
-
-        app.tasks[message.task].apply_async(message.args, message.kwargs, headers={HEADER: message.pk})
-        Message.objects.filter(pk=message.pk).update(published_at=timezone.now())
-        return True
-    try:
-        publisher().publish(message.task, message.args, message.kwargs, message.pk)
-    except BrokerUnavailable as error:
-        logger.warning("Outbox message %s not published (the relay will): %s", message.pk, error)
-        _record_failure(message.pk, error, retry_at=timezone.now())
-        return False
-    Message.objects.filter(pk=message.pk).update(published_at=timezone.now())
-    return True
+    return messages_publish(messages=[message], eager=eager) == 1
 
 
-def _record_failure(message_id: int, error: BaseException, *, retry_at) -> None:
-    Message.objects.filter(pk=message_id).update(
+def messages_publish(*, messages: list[Message], eager: bool = False) -> int:
+    """One quick attempt to publish each committed message, in order; how many were published.
+
+    Those published are marked with one UPDATE. When the broker is down the message that
+    met it and all after it are left to the relay, due at once; a message that cannot be
+    sent for another reason is left to the relay as it is, and the rest go on.
+    """
+    published: list[int] = []
+    for index, message in enumerate(messages):
+        if eager:
+            from readinggroup.celery import app
+
+            app.tasks[message.task].apply_async(message.args, message.kwargs, headers={HEADER: message.pk})
+        else:
+            try:
+                publisher().publish(message.task, message.args, message.kwargs, message.pk)
+            except BrokerUnavailable as error:
+                logger.warning(
+                    "Outbox messages %s not published (the relay will): %s",
+                    ", ".join(str(m.pk) for m in messages[index:]),
+                    error,
+                )
+                _record_failure([m.pk for m in messages[index:]], error, retry_at=timezone.now())
+                break
+            except Exception:  # this one cannot be sent (the relay backs it off); the rest can
+                logger.exception("Outbox message %s could not be published", message.pk)
+                continue
+        published.append(message.pk)
+    if published:
+        Message.objects.filter(pk__in=published).update(published_at=timezone.now())
+    return len(published)
+
+
+def _record_failure(message_ids: list[int], error: BaseException, *, retry_at) -> None:
+    Message.objects.filter(pk__in=message_ids).update(
         publish_attempts=F("publish_attempts") + 1,
         last_error=f"{type(error).__name__}: {error}"[:ERROR_CHARS],
         next_attempt_at=retry_at,
@@ -122,12 +146,12 @@ def messages_relay(*, limit: int = 100) -> RelayPass:
             try:
                 publisher().publish(message.task, message.args, message.kwargs, message.pk, probe=True)
             except BrokerUnavailable as error:
-                _record_failure(message.pk, error, retry_at=timezone.now())
+                _record_failure([message.pk], error, retry_at=timezone.now())
                 return RelayPass(published, failed + 1, broker_down=True)
             except Exception as error:  # this message cannot be published: back it off, go on
                 logger.exception("Outbox message %s could not be published", message.pk)
                 wait = min(RETRY_MAX, RETRY_BASE * 2**message.publish_attempts)
-                _record_failure(message.pk, error, retry_at=timezone.now() + wait)
+                _record_failure([message.pk], error, retry_at=timezone.now() + wait)
                 failed += 1
                 continue
             Message.objects.filter(pk=message.pk).update(published_at=timezone.now())

@@ -13,11 +13,15 @@ def intercept(monkeypatch, task, record: Callable[[Message], object]) -> None:
     """
     previous = services.schedule_publish
 
-    def schedule(message: Message) -> None:
-        if message.task == task.name:
-            record(message)
-        else:
-            previous(message)
+    def schedule(messages: list[Message]) -> None:
+        others = []
+        for message in messages:
+            if message.task == task.name:
+                record(message)
+            else:
+                others.append(message)
+        if others:
+            previous(others)
 
     monkeypatch.setattr(services, "schedule_publish", schedule)
 

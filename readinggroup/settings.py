@@ -255,7 +255,7 @@ CELERY_BEAT_SCHEDULE["fetch-due-sources"] = {
 # Lets two sites (or a test run) share one Redis without taking each other's tasks.
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 # Papers per summarising task: one for an LLM (each may take SUMMARY_LLM_TIMEOUT), more offline.
-SUMMARY_TASK_BATCH = env_int("SUMMARY_TASK_BATCH", default=1 if SUMMARY_BACKEND == "llm" else 20, minimum=1)
+SUMMARY_TASK_BATCH = env_int("SUMMARY_TASK_BATCH", default=1 if SUMMARY_BACKEND == "llm" else 50, minimum=1)
 
 # --- REST API (issue 4) -------------------------------------------------------
 # Versioned API under /api/v1/ (readinggroup/api.py); see the README's "REST API" section.

@@ -130,6 +130,44 @@ def test_a_broker_that_is_down_leaves_the_message_to_the_relay(broker):
     assert message.next_attempt_at <= timezone.now()  # the relay takes it at once
 
 
+def test_messages_queued_together_are_published_by_one_hook_and_marked_by_one_update(
+    broker, monkeypatch, django_capture_on_commit_callbacks, django_assert_num_queries
+):
+    monkeypatch.setattr(services, "_eager", lambda: False)  # as in production: sent to the broker
+    with django_capture_on_commit_callbacks() as hooks, transaction.atomic():
+        messages = services.enqueue_many(record_effect, [((value,), {}) for value in range(5)])
+    assert len(hooks) == 1
+    with django_assert_num_queries(1):
+        hooks[0]()
+    assert broker.sent == [m.pk for m in messages]
+    assert Message.objects.filter(published_at__isnull=True).count() == 0
+
+
+def test_a_broker_that_goes_down_midway_leaves_the_rest_to_the_relay_at_once(broker, monkeypatch):
+    messages = [Message.objects.create(task=record_effect.name, args=[value]) for value in range(3)]
+    publish = broker.publish
+
+    def down_after_first(task_name, args, kwargs, message_id, *, probe=False):
+        broker.down = bool(broker.sent)
+        publish(task_name, args, kwargs, message_id, probe=probe)
+
+    monkeypatch.setattr(broker, "publish", down_after_first)
+    assert services.messages_publish(messages=messages) == 1
+    first, *rest = (Message.objects.get(pk=m.pk) for m in messages)
+    assert first.published_at is not None and first.publish_attempts == 0
+    for message in rest:
+        assert (message.published_at, message.publish_attempts) == (None, 1)
+        assert message.next_attempt_at <= timezone.now()
+
+
+def test_a_message_that_cannot_be_sent_does_not_hold_up_the_others_queued_with_it(broker):
+    messages = [Message.objects.create(task=record_effect.name, args=[value]) for value in range(3)]
+    broker.poison = messages[1].pk
+    assert services.messages_publish(messages=messages) == 2
+    assert broker.sent == [messages[0].pk, messages[2].pk]
+    assert Message.objects.get(pk=messages[1].pk).published_at is None
+
+
 def test_a_real_publish_to_a_closed_port_fails_at_once_and_then_skips_the_broker():
     publisher = Publisher(
         Celery("closed", broker=f"redis://127.0.0.1:{_closed_port()}/0", set_as_current=False), timeout=1.0

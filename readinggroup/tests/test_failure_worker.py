@@ -39,7 +39,7 @@ def _suggest_without_publishing(user) -> tuple[Paper, Message]:
             arxiv_id=ARXIV_ID, title=f"arXiv:{ARXIV_ID}", status=Paper.Status.PENDING, submitted_by=user
         )
         with pytest.MonkeyPatch.context() as patch:  # this test process must not run it itself
-            patch.setattr("outbox.services.schedule_publish", lambda message: None)
+            patch.setattr("outbox.services.schedule_publish", lambda messages: None)
             message = enqueue(tasks.fetch_paper_metadata, paper.pk)
     Message.objects.filter(pk=message.pk).update(next_attempt_at=message.created_at)
     return paper, message
