@@ -90,27 +90,32 @@ def messages_publish(*, messages: list[Message], eager: bool = False) -> int:
     published: list[int] = []
     for index, message in enumerate(messages):
         if eager:
-            from readinggroup.celery import app
-
-            app.tasks[message.task].apply_async(message.args, message.kwargs, headers={HEADER: message.pk})
+            _run_eagerly(message)
         else:
             try:
                 publisher().publish(message.task, message.args, message.kwargs, message.pk)
             except BrokerUnavailable as error:
-                logger.warning(
-                    "Outbox messages %s not published (the relay will): %s",
-                    ", ".join(str(m.pk) for m in messages[index:]),
-                    error,
-                )
-                _record_failure([m.pk for m in messages[index:]], error, retry_at=timezone.now())
+                left = [m.pk for m in messages[index:]]
+                logger.warning("Outbox messages %s not published (the relay will): %s", left, error)
+                _record_failure(left, error, retry_at=timezone.now())
                 break
             except Exception:  # this one cannot be sent (the relay backs it off); the rest can
                 logger.exception("Outbox message %s could not be published", message.pk)
                 continue
         published.append(message.pk)
-    if published:
-        Message.objects.filter(pk__in=published).update(published_at=timezone.now())
+    _mark_published(published)
     return len(published)
+
+
+def _run_eagerly(message: Message) -> None:
+    from readinggroup.celery import app
+
+    app.tasks[message.task].apply_async(message.args, message.kwargs, headers={HEADER: message.pk})
+
+
+def _mark_published(message_ids: list[int]) -> None:
+    if message_ids:
+        Message.objects.filter(pk__in=message_ids).update(published_at=timezone.now())
 
 
 def _record_failure(message_ids: list[int], error: BaseException, *, retry_at) -> None:
@@ -134,7 +139,8 @@ def messages_relay(*, limit: int = 100) -> RelayPass:
     Rows are locked with SKIP LOCKED, so relays in several workers share the work
     instead of publishing a message twice.
     """
-    published = failed = 0
+    published: list[int] = []
+    failed, broker_down = 0, False
     due = Message.objects.filter(published_at__isnull=True, next_attempt_at__lte=timezone.now())
     if not due.exists():  # the usual case: a read, no write transaction (SQLite has one writer)
         return RelayPass(0, 0, broker_down=False)
@@ -147,16 +153,17 @@ def messages_relay(*, limit: int = 100) -> RelayPass:
                 publisher().publish(message.task, message.args, message.kwargs, message.pk, probe=True)
             except BrokerUnavailable as error:
                 _record_failure([message.pk], error, retry_at=timezone.now())
-                return RelayPass(published, failed + 1, broker_down=True)
+                failed, broker_down = failed + 1, True
+                break
             except Exception as error:  # this message cannot be published: back it off, go on
                 logger.exception("Outbox message %s could not be published", message.pk)
                 wait = min(RETRY_MAX, RETRY_BASE * 2**message.publish_attempts)
                 _record_failure([message.pk], error, retry_at=timezone.now() + wait)
                 failed += 1
                 continue
-            Message.objects.filter(pk=message.pk).update(published_at=timezone.now())
-            published += 1
-    return RelayPass(published, failed, broker_down=False)
+            published.append(message.pk)
+        _mark_published(published)  # in the transaction that holds the rows' locks
+    return RelayPass(len(published), failed, broker_down=broker_down)
 
 
 def messages_pending() -> int:
