@@ -75,11 +75,6 @@ def schedule_publish(messages: list[Message]) -> None:
     transaction.on_commit(publish, robust=not eager)
 
 
-def message_publish(*, message: Message, eager: bool = False) -> bool:
-    """One quick attempt to publish a committed message; False when it is left to the relay."""
-    return messages_publish(messages=[message], eager=eager) == 1
-
-
 def messages_publish(*, messages: list[Message], eager: bool = False) -> int:
     """One quick attempt to publish each committed message, in order; how many were published.
 

@@ -115,7 +115,7 @@ def test_a_failed_run_is_recorded_and_a_later_delivery_runs_it_again():
 
 def test_publishing_after_commit_marks_the_message_published(broker):
     message = Message.objects.create(task=record_effect.name, args=[1])
-    assert services.message_publish(message=message) is True
+    assert services.messages_publish(messages=[message]) == 1
     assert broker.sent == [message.pk]
     assert Message.objects.get(pk=message.pk).published_at is not None
 
@@ -123,7 +123,7 @@ def test_publishing_after_commit_marks_the_message_published(broker):
 def test_a_broker_that_is_down_leaves_the_message_to_the_relay(broker):
     broker.down = True
     message = Message.objects.create(task=record_effect.name, args=[1], next_attempt_at=timezone.now())
-    assert services.message_publish(message=message) is False
+    assert services.messages_publish(messages=[message]) == 0
     message.refresh_from_db()
     assert (message.published_at, message.publish_attempts) == (None, 1)
     assert message.last_error == "BrokerUnavailable: connection refused"
