@@ -57,6 +57,12 @@ class PaperListMixin(ReadAccessMixin):
     context_object_name = "papers"
     fragment_template = "papers/_paper_page.html"
 
+    # A card shows neither the abstract nor the search vector, a paper's two largest columns.
+    card_deferred_fields = ("abstract", "search_vector")
+
+    def paginate_queryset(self, queryset: QuerySet, page_size: int):
+        return super().paginate_queryset(queryset.defer(*self.card_deferred_fields), page_size)
+
     def get_template_names(self) -> list[str]:
         if self.request.htmx and not self.request.htmx.boosted:
             return [self.fragment_template]
@@ -208,6 +214,8 @@ class SearchView(PaperListMixin, ListView):
 
     template_name = "papers/search.html"
     extra_context = {"nav": "search"}
+    # Snippets come from the abstract where the database cannot mark them (papers.highlight).
+    card_deferred_fields = ("search_vector",)
     # The page says how many papers match; a search ranks at most SEARCH_CANDIDATES of them.
     paginator_class = Paginator
 

@@ -62,6 +62,19 @@ def test_list_pages_run_the_same_queries_for_few_and_many_papers(
         client.get(reverse(name))
 
 
+@pytest.mark.parametrize("name", ["home", "papers:trending", "papers:new", "papers:daily"])
+def test_list_pages_leave_the_abstract_and_the_search_vector_in_the_database(client, member, name):
+    # A card shows neither; PostgreSQL writing out each paper's search vector cost more than the
+    # rest of the page's query.
+    client.force_login(member)
+    PaperFactory.create_batch(2, abstract="A long abstract nobody reads on a card.")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse(name)).status_code == 200
+    paper_queries = [q["sql"] for q in queries if 'FROM "papers_paper"' in q["sql"]]
+    assert paper_queries
+    assert not any('"papers_paper"."abstract"' in sql or "search_vector" in sql for sql in paper_queries)
+
+
 def _count_queries(client, url: str) -> int:
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
