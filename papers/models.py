@@ -144,6 +144,13 @@ class PaperQuerySet(models.QuerySet):
         return self.filter(discussed_at__isnull=True)
 
 
+class PaperManager(models.Manager.from_queryset(PaperQuerySet)):
+    def get_queryset(self) -> PaperQuerySet:
+        # PostgreSQL's trigger writes the search vector and only SQL reads it; writing it out
+        # for each paper loaded cost PostgreSQL more than the rest of a list page's query.
+        return super().get_queryset().defer("search_vector")
+
+
 class Paper(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -192,7 +199,7 @@ class Paper(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     modified_at = models.DateTimeField(auto_now=True)
 
-    objects = PaperQuerySet.as_manager()
+    objects = PaperManager()
 
     class Meta:
         ordering = ["-published_at", "-id"]

@@ -57,8 +57,9 @@ class PaperListMixin(ReadAccessMixin):
     context_object_name = "papers"
     fragment_template = "papers/_paper_page.html"
 
-    # A card shows neither the abstract nor the search vector, a paper's two largest columns.
-    card_deferred_fields = ("abstract", "search_vector")
+    # A card does not show the abstract, a paper's largest column (Paper.objects leaves the
+    # search vector out already).
+    card_deferred_fields = ("abstract",)
 
     def paginate_queryset(self, queryset: QuerySet, page_size: int):
         return super().paginate_queryset(queryset.defer(*self.card_deferred_fields), page_size)
@@ -215,7 +216,7 @@ class SearchView(PaperListMixin, ListView):
     template_name = "papers/search.html"
     extra_context = {"nav": "search"}
     # Snippets come from the abstract where the database cannot mark them (papers.highlight).
-    card_deferred_fields = ("search_vector",)
+    card_deferred_fields = ()
     # The page says how many papers match; a search ranks at most SEARCH_CANDIDATES of them.
     paginator_class = Paginator
 
