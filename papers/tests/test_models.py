@@ -84,3 +84,12 @@ def test_a_source_is_due_when_never_fetched_or_after_its_interval():
     assert source.is_due()
     source.enabled = False
     assert not source.is_due()
+
+
+def test_papers_load_without_their_search_vector_which_only_sql_reads():
+    paper = PaperFactory()
+    loaded = Paper.objects.get(pk=paper.pk)
+    assert "search_vector" in loaded.get_deferred_fields()
+    loaded.title = "Renamed"
+    loaded.save()  # a paper loaded without it saves as any other
+    assert Paper.objects.get(pk=paper.pk).title == "Renamed"
