@@ -147,7 +147,7 @@ class PaperQuerySet(models.QuerySet):
 class PaperManager(models.Manager.from_queryset(PaperQuerySet)):
     def get_queryset(self) -> PaperQuerySet:
         # PostgreSQL's trigger writes the search vector and only SQL reads it; writing it out
-        # for each paper loaded cost PostgreSQL more than the rest of a list page's query.
+        # for each paper loaded cost PostgreSQL about as much as the rest of a list page's query.
         return super().get_queryset().defer("search_vector")
 
 

@@ -236,7 +236,8 @@ class SearchView(PaperListMixin, ListView):
         context = super().get_context_data(search_errors=errors, search_query=query, **kwargs)
         attach_highlights(context["papers"], self.query)
         # Only search results carry highlights: elsewhere the card does not look for them,
-        # since a missing attribute costs the template engine a dir() of the paper (~2% of a page).
+        # since a missing attribute costs the template engine a dir() of the paper (a few per
+        # cent of a home page's Python work).
         context["highlighted"] = True
         return context
 

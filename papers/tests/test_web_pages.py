@@ -64,8 +64,8 @@ def test_list_pages_run_the_same_queries_for_few_and_many_papers(
 
 @pytest.mark.parametrize("name", ["home", "papers:trending", "papers:new", "papers:daily"])
 def test_list_pages_leave_the_abstract_and_the_search_vector_in_the_database(client, member, name):
-    # A card shows neither; PostgreSQL writing out each paper's search vector cost more than the
-    # rest of the page's query.
+    # A card shows neither; PostgreSQL writing out each paper's search vector cost about as much
+    # as the rest of the page's query.
     client.force_login(member)
     PaperFactory.create_batch(2, abstract="A long abstract nobody reads on a card.")
     with CaptureQueriesContext(connection) as queries:
