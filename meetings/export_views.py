@@ -1,9 +1,9 @@
-"""Sessions outside the site: iCal feeds (public and per member) and BibTeX of an agenda."""
+"""Sessions outside the site: iCal feeds (public and per member), BibTeX and CSV of an agenda."""
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
@@ -11,6 +11,7 @@ from meetings import calendar
 from meetings.models import AgendaItem, Meeting
 from members.models import User
 from papers.bibtex import papers_to_bibtex
+from papers.csv_export import csv_response
 from papers.export_views import bibtex_response
 from papers.models import PaperAuthor
 
@@ -55,18 +56,60 @@ def member_calendar(request: HttpRequest, token: str) -> HttpResponse:
     return _ics(body, "my-sessions.ics", private=True)
 
 
+def _agenda(meeting: Meeting) -> QuerySet:
+    authorships = PaperAuthor.objects.select_related("author").order_by("position")
+    return (
+        AgendaItem.objects.filter(meeting=meeting)
+        .select_related("paper", "presenter")
+        .prefetch_related(Prefetch("paper__authorships", queryset=authorships))
+        .order_by("order", "id")
+    )
+
+
 @require_GET
 def meeting_bibtex(request: HttpRequest, pk: int) -> HttpResponse:
     """The papers of one session's agenda as BibTeX, in agenda order."""
     if _needs_login(request):
         return redirect_to_login(request.get_full_path())
     meeting = get_object_or_404(Meeting, pk=pk)
-    authorships = PaperAuthor.objects.select_related("author").order_by("position")
-    items = (
-        AgendaItem.objects.filter(meeting=meeting)
-        .select_related("paper")
-        .prefetch_related(Prefetch("paper__authorships", queryset=authorships))
-        .order_by("order", "id")
-    )
-    body = papers_to_bibtex(item.paper for item in items)
+    body = papers_to_bibtex(item.paper for item in _agenda(meeting))
     return bibtex_response(body, f"session-{meeting.pk}.bib")
+
+
+AGENDA_CSV_HEADER = [
+    "position",
+    "paper_id",
+    "title",
+    "authors",
+    "arxiv_id",
+    "doi",
+    "url",
+    "pdf_url",
+    "presenter",
+]
+
+
+@require_GET
+def meeting_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse | HttpResponse:
+    """One session's agenda as CSV (a spreadsheet of who presents what), in agenda order.
+
+    Presenters appear by their public name only, as on the session's page.
+    """
+    if _needs_login(request):
+        return redirect_to_login(request.get_full_path())
+    meeting = get_object_or_404(Meeting, pk=pk)
+    rows = (
+        [
+            position,
+            item.paper.pk,
+            item.paper.title,
+            "; ".join(link.author.name for link in item.paper.authorships.all()),
+            item.paper.arxiv_id,
+            item.paper.doi,
+            item.paper.url,
+            item.paper.pdf_url,
+            item.presenter.public_name if item.presenter else "",
+        ]
+        for position, item in enumerate(_agenda(meeting), start=1)
+    )
+    return csv_response(AGENDA_CSV_HEADER, rows, f"session-{meeting.pk}.csv")

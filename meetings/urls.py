@@ -13,6 +13,7 @@ urlpatterns = [
     path("calendar.ics", export_views.public_calendar, name="calendar"),
     path("calendar/<str:token>.ics", export_views.member_calendar, name="member-calendar"),
     path("<int:pk>/papers.bib", export_views.meeting_bibtex, name="bibtex"),
+    path("<int:pk>/papers.csv", export_views.meeting_csv, name="csv"),
     path("unsubscribe/<str:token>/", unsubscribe_views.unsubscribe, name="unsubscribe"),
     path("organise/", organiser_views.organiser_home, name="organise-home"),
     path("organise/new/", organiser_views.meeting_create, name="organise-create"),

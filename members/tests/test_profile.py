@@ -1,5 +1,6 @@
 """My profile: preferences, the private calendar link, API tokens."""
 
+import lxml.html
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -110,3 +111,17 @@ def test_a_member_turns_session_reminders_off_and_keeps_the_other_notices(client
         True,
         True,
     )
+
+
+def test_the_private_calendar_is_a_copyable_link_with_a_webcal_twin(client, member):
+    client.force_login(member)
+    page = lxml.html.fromstring(client.get(reverse("members:profile")).content)
+    address = page.get_element_by_id("calendar-url")
+    https = f"http://testserver/meetings/calendar/{member.calendar_token}.ics"
+    assert address.tag == "input" and address.get("readonly") is not None and address.value == https
+    # The copy button needs JavaScript: it stays hidden until the site's script shows it.
+    (button,) = page.xpath("//button[@data-copy='calendar-url']")
+    assert button.get("hidden") is not None and button.get("type") == "button"
+    assert page.xpath("//script[contains(@src, 'js/copy')]")
+    links = {a.get("href") for a in page.iterfind(".//section[@id='calendar-section']//a")}
+    assert {https, https.replace("http://", "webcal://")} <= links

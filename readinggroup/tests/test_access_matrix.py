@@ -104,6 +104,7 @@ MATRIX: dict[str, dict[str, tuple]] = {
     # only that member's sessions, never an address); "make a new link" revokes it.
     "meetings:member-calendar": {"GET": ANYONE},
     "meetings:bibtex": {"GET": PUBLIC},
+    "meetings:csv": {"GET": PUBLIC},
     # The signed link is the credential (one-click unsubscribe from a mail program).
     "meetings:unsubscribe": {"GET": ANYONE, "POST": ANYONE},
     "meetings:organise-home": {"GET": ORGANISERS},
@@ -339,6 +340,7 @@ ARGS: dict[str, Callable[[World], list]] = {
     "meetings:withdraw": lambda w: [w.meeting.pk, w.item.pk],
     "meetings:member-calendar": lambda w: [w.member.calendar_token],
     "meetings:bibtex": lambda w: [w.meeting.pk],
+    "meetings:csv": lambda w: [w.meeting.pk],
     "meetings:unsubscribe": lambda w: [unsubscribe_token(user=w.member, kind="reminder")],
     "meetings:organise": lambda w: [w.meeting.pk],
     "meetings:organise-fill": lambda w: [w.meeting.pk],

@@ -7,6 +7,7 @@ Screenshots of the main pages at desktop and phone widths go to var/screenshots/
 import os
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -227,3 +228,75 @@ def test_screenshots_of_the_main_pages(browser, site):
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
         assert page.errors == []
         page.context.close()
+
+
+# Every feed and export a member can use, by URL name: each must be reachable from the pages.
+FEEDS_AND_EXPORTS = {
+    "feeds:papers-new-rss": "application/rss+xml",
+    "feeds:papers-new-atom": "application/atom+xml",
+    "feeds:queue-rss": "application/rss+xml",
+    "feeds:queue-atom": "application/atom+xml",
+    "feeds:meetings-rss": "application/rss+xml",
+    "feeds:meetings-atom": "application/atom+xml",
+    "meetings:calendar": "text/calendar",
+    "meetings:member-calendar": "text/calendar",
+    "meetings:bibtex": "application/x-bibtex",
+    "meetings:csv": "text/csv",
+    "papers:bibtex": "application/x-bibtex",
+    "members:export": "application/json",
+}
+
+
+def test_every_feed_the_url_conf_has_is_listed_here():
+    from readinggroup import feeds_urls
+
+    assert {f"feeds:{pattern.name}" for pattern in feeds_urls.urlpatterns} <= set(FEEDS_AND_EXPORTS)
+
+
+def _subscribe_links(page) -> list[str]:
+    """The page's visible feed and export links, as absolute http(s) addresses (webcal:// is the
+    same address for calendar apps)."""
+    hrefs = page.locator("aside.subscribe a, #calendar-section a, #data-section a[download]").evaluate_all(
+        "links => links.filter(a => a.offsetParent !== null).map(a => a.href)"
+    )
+    return [href.replace("webcal://", "http://", 1) for href in hrefs]
+
+
+def test_a_member_reaches_every_feed_and_export_from_the_pages(browser, site):
+    from django.urls import resolve
+    from playwright.sync_api import expect
+
+    page = _page(browser)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    _log_in(page, site)
+    found = set(_subscribe_links(page))
+    assert page.locator("head link[rel=alternate]").count() == 4  # what a feed reader sees
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Sessions").click()
+    found.update(_subscribe_links(page))
+    page.get_by_role("link", name=site["meeting"].title).first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(site["meeting"].title)
+    found.update(_subscribe_links(page))
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Tags").click()
+    page.get_by_role("link", name="Forecasting").first.click()
+    found.update(_subscribe_links(page))
+    page.get_by_role("link", name=site["member"].public_name).click()
+    found.update(_subscribe_links(page))
+
+    # The private calendar's "copy" button (shown by the site's script) puts the address on the clipboard.
+    page.get_by_role("button", name="Copy").click()
+    expect(page.locator(".copy-status").first).to_have_text("Copied.")
+    address = page.locator("#calendar-url").input_value()
+    assert page.evaluate("navigator.clipboard.readText()") == address
+    assert address in found
+
+    reached = {}
+    for url in found:
+        name = resolve(urlsplit(url).path).view_name
+        if name == "members:profile":  # the sessions' pointer to the private calendar
+            continue
+        response = page.request.get(url)
+        assert response.status == 200, url
+        assert response.headers["content-type"].startswith(FEEDS_AND_EXPORTS[name]), url
+        reached[name] = url
+    assert set(reached) == set(FEEDS_AND_EXPORTS)
+    assert page.errors == []  # no CSP violation, no script error
