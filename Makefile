@@ -29,7 +29,7 @@ run: install
 test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# Benchmarks (README "Performance"; not part of CI): needs PostgreSQL, Redis, wrk
+# Benchmarks (docs/performance.md; not part of CI): needs PostgreSQL, Redis, wrk
 # (`apt-get install wrk`) and pgbench. Uses its own databases (BENCH_DATABASE_URL + _<size>).
 #   make bench                       # 10k, 100k and 1M papers (the 1M load takes ~10 minutes once)
 #   make bench SIZES=10000           # a quick run

@@ -10,7 +10,7 @@ holds the data of that size (--fresh reloads). Redis: BENCH_REDIS_URL (default d
 Celery on a queue of its own.
 
 Results: bench/results/<date>.json (sizes run on the same day are merged) and
-bench/results/<date>.md, the tables of the README's "Performance" section.
+bench/results/<date>.md, the tables of docs/performance.md.
 """
 
 import argparse

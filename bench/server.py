@@ -36,7 +36,7 @@ def environment(*, database_url: str, redis_url: str, var_dir: Path, l0_file: Pa
             "SECRET_KEY": "bench-" + "k" * 50,
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
             "SITE_URL": "https://127.0.0.1",
-            # Persistent connections, as a production deployment should run (see README).
+            # Persistent connections, as a production deployment should run (see docs/operations.md).
             "DB_CONN_MAX_AGE": env.get("DB_CONN_MAX_AGE", "600"),
             "API_THROTTLE_USER": "1000000000/second",
             "API_THROTTLE_ANON": "1000000000/second",

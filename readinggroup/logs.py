@@ -9,7 +9,7 @@ do API tokens (64 hex digits) wherever they appear; GunicornLogger applies it to
 access and error logs (gunicorn.conf.py selects it).
 
 A reverse proxy in front keeps its own access log, which this cannot reach: configure it
-not to log these paths in full (README "Running in production").
+not to log these paths in full (docs/operations.md, "Secrets in URLs and logs").
 """
 
 import logging
