@@ -10,7 +10,7 @@ checked too, not only 404s. Strings may contain NUL bytes (generation allow_x00)
 
 Every operation gets EXAMPLES valid examples as a member and as an organiser, and EXAMPLES
 invalid ones (negative mode) as a member, derandomized (a fixed seed: the same requests on
-every run, so CI is repeatable); the figures RELIABILITY.md quotes are printed (`pytest -s`).
+every run, so CI is repeatable); the figures docs/reliability.md quotes are printed (`pytest -s`).
 """
 
 import json
