@@ -6,6 +6,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils import timezone
 
 from members import services
+from members.forms import AdminLoginForm, AdminPasswordChangeForm
 from members.models import Invitation, User
 from readinggroup.admin_actions import SuperuserTargetsGuard
 
@@ -24,6 +25,7 @@ class UserAdmin(SuperuserTargetsGuard, BaseUserAdmin):
         ("Reading group", {"fields": ["email", "role", "display_name"]}),
     ]
     actions = ["deactivate"]
+    change_password_form = AdminPasswordChangeForm  # a new password ends the member's API tokens
     # Organisers manage members but must not be able to grant themselves more.
     privileged_fields = ("is_superuser", "is_staff", "groups", "user_permissions")
 
@@ -112,6 +114,8 @@ class InvitationAdmin(admin.ModelAdmin):
         self.message_user(request, f"{sent} invitation(s) sent again.")
 
 
+# The admin's log-in counts against the web log-in's limit per address (WEB_LOGIN_RATE).
+admin.site.login_form = AdminLoginForm
 admin.site.unregister(AccessAttempt)
 
 
