@@ -149,10 +149,9 @@ class PasswordResetForm(_Limited, auth_forms.PasswordResetForm):
 class _EndsApiTokens:
     """The new password is saved by the service, which also ends the member's API tokens."""
 
-    tokens_ended = 0
-
     def save(self, commit: bool = True) -> User:
-        self.tokens_ended = services.user_password_set(user=self.user, password=self.new_password())
+        # Always saved, whatever `commit` says: Django's password views only ever save.
+        services.user_password_set(user=self.user, password=self.new_password())
         return self.user
 
     def new_password(self) -> str | None:
