@@ -108,7 +108,7 @@ def user_password_set(*, user: User, password: str | None) -> int:
 
     A token taken before the change, perhaps by whoever knew the old password, would
     otherwise keep working until it expires; browser sessions end through Django's session
-    hash. Returns how many tokens went, for the page to say so.
+    hash. Returns how many tokens went.
     """
     if password is None:
         user.set_unusable_password()
