@@ -1,13 +1,18 @@
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils import timezone
 
 from members import services
+from members.forms import AdminLoginForm, AdminPasswordChangeForm
 from members.models import Invitation, User
+from readinggroup.admin_actions import SuperuserTargetsGuard
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(SuperuserTargetsGuard, BaseUserAdmin):
     list_display = ["username", "public_name", "email", "role", "is_active", "last_login"]
     list_filter = ["role", "is_active", "is_staff", "digest_enabled"]
     search_fields = ["username", "display_name", "first_name", "last_name", "email"]
@@ -20,6 +25,7 @@ class UserAdmin(BaseUserAdmin):
         ("Reading group", {"fields": ["email", "role", "display_name"]}),
     ]
     actions = ["deactivate"]
+    change_password_form = AdminPasswordChangeForm  # a new password ends the member's API tokens
     # Organisers manage members but must not be able to grant themselves more.
     privileged_fields = ("is_superuser", "is_staff", "groups", "user_permissions")
 
@@ -106,3 +112,18 @@ class InvitationAdmin(admin.ModelAdmin):
             services.invitation_send(invitation=invitation)
             sent += 1
         self.message_user(request, f"{sent} invitation(s) sent again.")
+
+
+# The admin's log-in counts against the web log-in's limit per address (WEB_LOGIN_RATE).
+admin.site.login_form = AdminLoginForm
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(AxesAccessAttemptAdmin):
+    @admin.action(description="Clean up expired attempts")
+    def cleanup_expired_attempts(self, request, queryset) -> None:
+        # django-axes 8.3 reads the request's time from an attribute that only its log-in
+        # handlers set, so its action raised AttributeError (a 500) in the admin.
+        request.axes_attempt_time = timezone.now()
+        super().cleanup_expired_attempts(request, queryset)

@@ -12,6 +12,7 @@ from meetings.models import Meeting
 from meetings.services import rsvp_remove
 from members.invitations import InvitationLinkError, read_token
 from members.models import Invitation, User
+from members.tasks import send_password_reset
 from outbox import enqueue
 from papers.models import Vote
 
@@ -99,6 +100,29 @@ def api_token_revoke(*, user: User, token_key: str) -> int:
     """Delete the member's token(s) with this public key prefix; returns how many went."""
     deleted, _ = AuthToken.objects.filter(user=user, token_key=token_key).delete()
     return deleted
+
+
+@transaction.atomic
+def user_password_set(*, user: User, password: str | None) -> int:
+    """Give a member a new password (None: none that works) and end every API token they have.
+
+    A token taken before the change, perhaps by whoever knew the old password, would
+    otherwise keep working until it expires; browser sessions end through Django's session
+    hash. Returns how many tokens went.
+    """
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save(update_fields=["password"])
+    deleted, _ = AuthToken.objects.filter(user=user).delete()
+    return deleted
+
+
+@transaction.atomic
+def password_reset_send(*, user: User) -> None:
+    """Queue the e-mail with a link to choose a new password; the worker makes the link."""
+    enqueue(send_password_reset, user.pk)
 
 
 @transaction.atomic

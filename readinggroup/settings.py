@@ -366,6 +366,15 @@ AXES_CLIENT_IP_CALLABLE = "members.lockout.client_ip"
 # Signup is by invitation only; an invitation link works for this long.
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", default=7)
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # one day, in seconds
+# Web log-in attempts per client address, whatever the username or outcome (django-axes
+# counts failures per username and address); password-reset requests per client address
+# and, separately, per e-mail address. Counted by readinggroup.rest.throttles, as the API's.
+WEB_LOGIN_RATE = env.str("WEB_LOGIN_RATE", default="10/minute")
+PASSWORD_RESET_RATE = env.str("PASSWORD_RESET_RATE", default="5/hour")
+for _name, _rate in (("WEB_LOGIN_RATE", WEB_LOGIN_RATE), ("PASSWORD_RESET_RATE", PASSWORD_RESET_RATE)):
+    _count, _, _period = _rate.partition("/")
+    if not _count.isdigit() or _period not in {"second", "minute", "hour", "day", "s", "m", "h", "d"}:
+        raise ImproperlyConfigured(f"{_name}={_rate!r}: write N/second, N/minute, N/hour or N/day.")
 PAGE_SIZE = 30
 
 # --- Sessions, notifications, calendars, feeds (issue 6) -----------------------

@@ -1,6 +1,7 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
 
+from members.auth_views import PasswordChangeView
 from papers.views import HomeView
 from readinggroup.health import healthz
 
@@ -10,8 +11,16 @@ admin.site.site_title = "readinggroup admin"
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     path("healthz", healthz, name="healthz"),
+    # The admin's own password page with the site's form, which also ends the API tokens.
+    path(
+        "admin/password_change/",
+        admin.site.admin_view(
+            PasswordChangeView.as_view(success_url=reverse_lazy("admin:password_change_done"))
+        ),
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("readinggroup.api")),
+    path("accounts/", include("members.auth_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("papers/", include("papers.urls")),
     path("meetings/", include("meetings.urls")),

@@ -74,3 +74,46 @@ class LoginThrottle(_LiveRates):
 
     def get_cache_key(self, request, view) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+# --- Web forms -----------------------------------------------------------------------------------
+# The web log-in and password-reset forms count with the same throttles, outside DRF:
+# allow_request(request, None) takes Django's HttpRequest. Their rates are settings of their own.
+import hashlib  # noqa: E402 - this part stays in one block, apart from the API's throttles
+
+from django.conf import settings  # noqa: E402
+
+
+class WebLoginThrottle(LoginThrottle):
+    """Web log-in attempts per client address, whatever the username or the outcome (WEB_LOGIN_RATE):
+    django-axes locks one username at one address, this stops trying many usernames."""
+
+    scope = "web_login"
+
+    def get_rate(self) -> str:
+        return settings.WEB_LOGIN_RATE
+
+
+class PasswordResetThrottle(LoginThrottle):
+    """Password-reset requests per client address (PASSWORD_RESET_RATE)."""
+
+    scope = "password_reset"
+
+    def get_rate(self) -> str:
+        return settings.PASSWORD_RESET_RATE
+
+
+class PasswordResetEmailThrottle(PasswordResetThrottle):
+    """Password-reset requests per e-mail address, from any client, so one inbox cannot be flooded.
+    Every address counts, with an account or not, so the limit tells nobody which addresses have one;
+    the key holds a hash, not the address."""
+
+    scope = "password_reset_email"
+
+    def __init__(self, email: str) -> None:
+        super().__init__()
+        self.email = email
+
+    def get_cache_key(self, request, view) -> str:
+        digest = hashlib.sha256(self.email.strip().casefold().encode()).hexdigest()
+        return self.cache_format % {"scope": self.scope, "ident": digest}

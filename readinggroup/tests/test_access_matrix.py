@@ -163,6 +163,7 @@ MATRIX: dict[str, dict[str, tuple]] = {
     "admin:login": {"GET": (200, 200, 200, 200, 302)},  # staff already logged in go to the index
     "admin:logout": {"GET": (302, 302, 302, 302, 405)},  # to the admin index (and on to its log-in)
     "admin:password_change": {"GET": STAFF_ONLY},
+    "admin/password_change/": {"GET": STAFF_ONLY},  # served by the site's form (readinggroup/urls.py)
     "admin:password_change_done": {"GET": STAFF_ONLY},
     "admin:autocomplete": {"GET": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200)},
     "admin:jsi18n": {"GET": STAFF_ONLY},
@@ -370,6 +371,7 @@ ARGS: dict[str, Callable[[World], list]] = {
 PATHS: dict[str, Callable[[World], str]] = {
     r"api/v1/^[\s\S]*$": lambda w: "/api/v1/no-such-endpoint/",
     "admin/(?P<url>.*)$": lambda w: "/admin/no-such-page/",
+    "admin/password_change/": lambda w: "/admin/password_change/",
     "admin:autocomplete": lambda w: (
         reverse("admin:autocomplete") + "?app_label=meetings&model_name=agendaitem&field_name=paper&term=a"
     ),

@@ -46,6 +46,12 @@ def test_a_misspelt_boolean_stops_the_site_with_a_message():
     assert "DEBUG='flase' is not a boolean" in result.stderr
 
 
+def test_a_misspelt_web_rate_stops_the_site_with_a_message():
+    result = _manage("check", PASSWORD_RESET_RATE="5 per hour")
+    assert result.returncode != 0
+    assert "PASSWORD_RESET_RATE='5 per hour': write N/second" in result.stderr
+
+
 def test_check_deploy_reports_nothing_with_production_settings():
     result = _manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
     assert result.returncode == 0, result.stderr
