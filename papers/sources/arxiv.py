@@ -151,6 +151,9 @@ def fetch_ids(client: HttpClient, *, api_url: str, ids: list[str]) -> list[Paper
         httpx.URL(api_url).copy_set_param("id_list", ",".join(ids)).copy_set_param("max_results", len(ids))
     )
     response = client.get(
-        request_url, min_interval=settings.FETCH_ARXIV_INTERVAL_SECONDS, accept="application/atom+xml"
+        request_url,
+        min_interval=settings.FETCH_ARXIV_INTERVAL_SECONDS,
+        accept="application/atom+xml",
+        stay_on_host=True,
     )
     return parse(response.content).records

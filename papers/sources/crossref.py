@@ -64,6 +64,16 @@ def parse(body: bytes, *, doi: str) -> PaperRecord:
     )
 
 
+def doi_path(doi: str) -> str:
+    """The DOI as URL path segments, each percent-encoded on its own: no character of a DOI
+    (?, #, %, \\) can end the path or start a query, and "."/".." segments are refused."""
+    if normalise.doi(doi) != doi:
+        raise FetchError(f"Not a DOI that can be looked up: {doi!r}", permanent=True)
+    return "/".join(quote(segment, safe="") for segment in doi.split("/"))
+
+
 def fetch_doi(client: HttpClient, *, api_url: str, doi: str) -> PaperRecord:
-    response = client.get(f"{api_url.rstrip('/')}/{quote(doi, safe='/')}", accept="application/json")
+    response = client.get(
+        f"{api_url.rstrip('/')}/{doi_path(doi)}", accept="application/json", stay_on_host=True
+    )
     return parse(response.content, doi=doi)
