@@ -13,7 +13,7 @@ from django.conf import settings
 from papers import normalise
 from papers.http import FetchError, HttpClient
 from papers.sources.records import AuthorRecord, FetchResult, PaperRecord
-from papers.sources.text import latex_to_text, parse_iso_datetime, parse_xml, squash
+from papers.sources.text import parse_iso_datetime, parse_xml, plain_text, squash
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
@@ -44,10 +44,10 @@ def _is_error_entry(entry) -> bool:
 def _authors(entry) -> list[AuthorRecord]:
     authors = []
     for author in entry.findall(f"{ATOM}author"):
-        name = latex_to_text(_text(author, f"{ATOM}name"))
+        name = plain_text(_text(author, f"{ATOM}name"))
         if not name:
             continue
-        affiliations = [squash(a.text) for a in author.findall(f"{ARXIV}affiliation") if a.text]
+        affiliations = [plain_text(a.text) for a in author.findall(f"{ARXIV}affiliation") if a.text]
         authors.append(AuthorRecord(name=name, affiliation="; ".join(a for a in affiliations if a)))
     return authors
 
@@ -56,7 +56,7 @@ def _categories(entry) -> list[str]:
     primary = entry.find(f"{ARXIV}primary_category")
     terms = [primary.get("term", "")] if primary is not None else []
     terms += [c.get("term", "") for c in entry.findall(f"{ATOM}category")]
-    return list(dict.fromkeys(t.strip() for t in terms if t and t.strip()))
+    return list(dict.fromkeys(term for term in map(plain_text, terms) if term))
 
 
 def _links(entry, identifier: str) -> tuple[str, str]:
@@ -72,7 +72,7 @@ def _links(entry, identifier: str) -> tuple[str, str]:
 
 def parse_entry(entry) -> PaperRecord | None:
     ref = normalise.arxiv_ref(_text(entry, f"{ATOM}id"))
-    title = latex_to_text(_text(entry, f"{ATOM}title"))
+    title = plain_text(_text(entry, f"{ATOM}title"))
     if ref is None or not title:
         return None
     url, pdf_url = _links(entry, ref.versioned)
