@@ -175,7 +175,7 @@ class HttpClient:
         retrying = Retrying(
             stop=stop_after_attempt(self.retries + 1),
             retry=retry_if_exception(self._worth_retrying_now),
-            wait=self._wait,
+            wait=self.backoff_wait,
             sleep=self.sleep,
             reraise=True,
         )
@@ -188,7 +188,7 @@ class HttpClient:
         # alone until the next scheduled fetch rather than holding a worker.
         return error.retry_after is None or error.retry_after <= self.backoff_max
 
-    def _wait(self, state: RetryCallState) -> float:
+    def backoff_wait(self, state: RetryCallState) -> float:
         """Exponential backoff with full jitter; a Retry-After the server sent wins when longer."""
         error = state.outcome.exception() if state.outcome else None
         exponential = min(self.backoff_max, self.backoff * 2 ** (state.attempt_number - 1))
