@@ -136,7 +136,7 @@ def _doi_text(value: str) -> str:
         text = unquote(parts.path.lstrip("/"))
     else:
         text = _DOI_PREFIX.sub("", text, count=1)
-    return text.rstrip(_DOI_TRAILING).lower()
+    return text.lower()
 
 
 def _is_doi(text: str) -> bool:
@@ -155,13 +155,13 @@ def doi(value: str) -> str:
     DOIs are case-insensitive by definition, so lower-case is the canonical form.
     Refused (""): "." or ".." path segments and characters that cannot be printed.
     """
-    text = _doi_text(value)
+    text = _doi_text(value).rstrip(_DOI_TRAILING)
     return text if _is_doi(text) else ""
 
 
 def looks_like_doi(value: str) -> bool:
     """Whether `value` starts like a DOI (10.NNNN/...), valid or not: says why a reference was refused."""
-    return bool(re.match(r"10\.[0-9]{4,9}/", _doi_text(value)))
+    return bool(re.match(r"10\.[0-9]{4,9}/.", _doi_text(value), re.DOTALL))
 
 
 def doi_url(value: str) -> str:

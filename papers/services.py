@@ -109,8 +109,8 @@ SUGGEST_FORMS = (
     "or a DOI (10.1234/abcd, doi:10.1234/abcd, https://doi.org/10.1234/abcd)."
 )
 BAD_DOI = (
-    'This DOI cannot be looked up: it has a "." or ".." segment, a space or a character that '
-    "cannot be printed. Check it against the publisher's page."
+    'This DOI cannot be looked up: a DOI has no "." or ".." segment, no spaces, only printable '
+    "characters and at most 255 of them. Check it against the publisher's page."
 )
 # DataCite DOIs that arXiv assigns name the arXiv paper itself.
 ARXIV_DOI_PREFIX = "10.48550/arxiv."

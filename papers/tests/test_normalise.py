@@ -111,6 +111,11 @@ def test_it_refuses_dot_segments_and_unprintable_characters_in_dois(value):
     assert normalise.looks_like_doi(value)
 
 
+@pytest.mark.parametrize("value", ["10.1234/", "banana", "2401.12345", "11.1234/abc"])
+def test_only_references_with_a_doi_prefix_and_a_suffix_look_like_dois(value):
+    assert not normalise.looks_like_doi(value)
+
+
 @pytest.mark.parametrize(
     "value",
     [
