@@ -218,11 +218,16 @@ class FetchRunAdmin(admin.ModelAdmin):
         "unchanged_count",
         "failed_count",
         "skipped_count",
+        "error_short",
     ]
     list_filter = ["status", "source"]
     list_select_related = ["source"]
     search_fields = ["source__name", "error"]
     date_hierarchy = "started_at"
+
+    @admin.display(description="error or why partial")
+    def error_short(self, run: FetchRun) -> str:
+        return Truncator(run.error).chars(80)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # runs are written by fetches only

@@ -110,14 +110,19 @@ def _fetch_and_store(source: Source, run: FetchRun, client: HttpClient | None) -
     counts = UpsertCounts() if result.not_modified else paper_upsert(records=result.records, source=source)
     counts.failed += result.failed
     run.skipped_count = result.skipped
+    if result.incomplete:
+        logger.warning("Fetching %s stopped early: %s", source, result.incomplete)
+        # Without validators the next fetch asks in full rather than hearing "304, unchanged".
+        result.etag = result.last_modified = ""
+    status = FetchRun.Status.PARTIAL if result.incomplete else FetchRun.Status.SUCCEEDED
     with transaction.atomic():
         Source.objects.filter(pk=source.pk).update(
             etag=result.etag[:255],
             last_modified=result.last_modified[:64],
             last_fetched_at=timezone.now(),
-            last_error="",
+            last_error=result.incomplete,
         )
-        return _finish(run, status=FetchRun.Status.SUCCEEDED, counts=counts)
+        return _finish(run, status=status, error=result.incomplete, counts=counts)
 
 
 def source_fetch_if_due(*, source_id: int, force: bool = False) -> FetchRun | None:

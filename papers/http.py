@@ -7,7 +7,9 @@
   errors, 5xx and 429, honouring Retry-After; none on other 4xx;
 - a size limit checked while streaming, on the decoded body (gzip bombs too);
 - a User-Agent naming the site, as arXiv and Crossref ask;
-- a minimum interval per host that holds across worker processes (see HostThrottle).
+- a minimum interval per host that holds across worker processes (see HostThrottle);
+- `stay_on_host`: redirects followed only within the requested host (metadata lookups, whose
+  URL holds what a member typed).
 
 Every failure is a FetchError whose `permanent` says whether trying again later can help.
 """
@@ -161,8 +163,10 @@ class HttpClient:
         last_modified: str = "",
         min_interval: float = 0.0,
         accept: str = "*/*",
+        stay_on_host: bool = False,
     ) -> Response:
-        """GET with retries; raises FetchError. `min_interval` adds to the per-host intervals."""
+        """GET with retries; raises FetchError. `min_interval` adds to the per-host intervals;
+        `stay_on_host` refuses a redirect to another host or port (a permanent FetchError)."""
         headers = {"Accept": accept}
         if etag:
             headers["If-None-Match"] = etag
@@ -171,11 +175,11 @@ class HttpClient:
         retrying = Retrying(
             stop=stop_after_attempt(self.retries + 1),
             retry=retry_if_exception(self._worth_retrying_now),
-            wait=self._wait,
+            wait=self.backoff_wait,
             sleep=self.sleep,
             reraise=True,
         )
-        return retrying(self._get_once, url, params, headers, min_interval)
+        return retrying(self._get_once, url, params, headers, min_interval, stay_on_host)
 
     def _worth_retrying_now(self, error: BaseException) -> bool:
         if not isinstance(error, FetchError) or error.permanent:
@@ -184,7 +188,7 @@ class HttpClient:
         # alone until the next scheduled fetch rather than holding a worker.
         return error.retry_after is None or error.retry_after <= self.backoff_max
 
-    def _wait(self, state: RetryCallState) -> float:
+    def backoff_wait(self, state: RetryCallState) -> float:
         """Exponential backoff with full jitter; a Retry-After the server sent wins when longer."""
         error = state.outcome.exception() if state.outcome else None
         exponential = min(self.backoff_max, self.backoff * 2 ** (state.attempt_number - 1))
@@ -200,7 +204,9 @@ class HttpClient:
         ]
         return max([min_interval, *intervals])
 
-    def _get_once(self, url: str, params, headers: dict[str, str], min_interval: float) -> Response:
+    def _get_once(
+        self, url: str, params, headers: dict[str, str], min_interval: float, stay_on_host: bool
+    ) -> Response:
         try:
             request = self._client.build_request("GET", url, params=params, headers=headers)
         except (httpx.InvalidURL, httpx.UnsupportedProtocol, ValueError) as error:
@@ -209,7 +215,7 @@ class HttpClient:
             raise FetchError(f"Only http and https URLs can be fetched, not {url!r}.", permanent=True)
         self.throttle.wait(request.url.host, self._interval_for(request.url.host, min_interval))
         try:
-            response = self._client.send(request, stream=True)
+            response = self._send(request, stay_on_host=stay_on_host)
         except httpx.TimeoutException as error:
             raise FetchError(f"Timed out fetching {request.url}: {error!r}", permanent=False) from error
         except httpx.UnsupportedProtocol as error:
@@ -220,6 +226,26 @@ class HttpClient:
             return self._read(response)
         finally:
             response.close()
+
+    def _send(self, request: httpx.Request, *, stay_on_host: bool) -> httpx.Response:
+        if not stay_on_host:
+            return self._client.send(request, stream=True)
+        # httpx follows redirects or not, wherever they go; here each hop is checked first.
+        origin = (request.url.host, request.url.port)
+        for _ in range(self._client.max_redirects + 1):
+            response = self._client.send(request, stream=True, follow_redirects=False)
+            target = response.next_request
+            if not response.is_redirect or target is None:
+                return response
+            response.close()
+            if (target.url.host, target.url.port) != origin:
+                raise FetchError(
+                    f"{request.url} redirects to another host ({target.url.host}); "
+                    "metadata lookups do not follow it.",
+                    permanent=True,
+                )
+            request = target
+        raise FetchError(f"Too many redirects from {request.url}", permanent=True)
 
     def _read(self, response: httpx.Response) -> Response:
         status, url = response.status_code, str(response.url)

@@ -115,6 +115,8 @@ class FetchRun(models.Model):
     class Status(models.TextChoices):
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
+        # Stopped before the source's end (arXiv kept answering empty pages); what came is stored.
+        PARTIAL = "partial", "Partial"
         FAILED = "failed", "Failed"
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="runs")

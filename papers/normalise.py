@@ -117,13 +117,14 @@ _DOI_PREFIX = re.compile(r"^doi:\s*", re.IGNORECASE)
 _DOI_HOSTS = ("doi.org", "dx.doi.org", "www.doi.org")
 # Punctuation that ends a sentence around a pasted DOI rather than belonging to it.
 _DOI_TRAILING = ".,;:"
+# A DOI's suffix may hold any printable Unicode character (DOI Handbook 2.5.2), so what is
+# refused is what cannot be printed: control, format, private-use and unassigned characters
+# (Unicode category C*) and spaces of any kind (Z*).
+_UNPRINTABLE_CATEGORIES = ("C", "Z")
 
 
-def doi(value: str) -> str:
-    """The lower-case DOI in a bare DOI, a "doi:" reference or a doi.org URL; "" if none.
-
-    DOIs are case-insensitive by definition, so lower-case is the canonical form.
-    """
+def _doi_text(value: str) -> str:
+    """The lower-case text in the DOI position of a bare DOI, a "doi:" reference or a doi.org URL."""
     text = value.strip()
     if re.match(r"^https?://", text, re.IGNORECASE):
         try:
@@ -135,10 +136,32 @@ def doi(value: str) -> str:
         text = unquote(parts.path.lstrip("/"))
     else:
         text = _DOI_PREFIX.sub("", text, count=1)
-    text = text.rstrip(_DOI_TRAILING).lower()
+    return text.lower()
+
+
+def _is_doi(text: str) -> bool:
     if len(text) > DOI_MAX_LENGTH or not _DOI.fullmatch(text):
-        return ""
-    return text
+        return False
+    # "." and ".." segments are no part of any registered DOI, and a client that puts the DOI
+    # into a URL path would walk up the metadata host's tree with them (issue 25).
+    if any(segment in (".", "..") for segment in text.split("/")):
+        return False
+    return not any(unicodedata.category(c).startswith(_UNPRINTABLE_CATEGORIES) for c in text)
+
+
+def doi(value: str) -> str:
+    """The lower-case DOI in a bare DOI, a "doi:" reference or a doi.org URL; "" if none.
+
+    DOIs are case-insensitive by definition, so lower-case is the canonical form.
+    Refused (""): "." or ".." path segments and characters that cannot be printed.
+    """
+    text = _doi_text(value).rstrip(_DOI_TRAILING)
+    return text if _is_doi(text) else ""
+
+
+def looks_like_doi(value: str) -> bool:
+    """Whether `value` starts like a DOI (10.NNNN/...), valid or not: says why a reference was refused."""
+    return bool(re.match(r"10\.[0-9]{4,9}/.", _doi_text(value), re.DOTALL))
 
 
 def doi_url(value: str) -> str:

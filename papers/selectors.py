@@ -73,10 +73,15 @@ WEBSEARCH_OPERATORS = re.compile(r'"|(?:^|\s)-\S|\bor\b', re.IGNORECASE)
 # reads every candidate's search vector, so a common word ("learning") over a million papers
 # would otherwise rank hundreds of thousands of them for each page.
 SEARCH_CANDIDATES = 1000
+# Longer search words are cut to this length: no word of a title is longer, and the trigram match
+# of a 200-letter word took over a second on 10k papers before PostgreSQL had statistics.
+SEARCH_WORD_LENGTH = 64
+_LONG_WORD = re.compile(rf"(\S{{{SEARCH_WORD_LENGTH}}})\S+")
 
 
 def _rank_and_match(q: str, vendor: str) -> tuple:
     """The search_rank expression and the match condition of a (stripped, non-empty) search."""
+    q = _LONG_WORD.sub(r"\1", q)
     if vendor == "postgresql":
         query = SearchQuery(q, config="english", search_type="websearch")
         score = SearchRank(F("search_vector"), query)

@@ -108,6 +108,10 @@ SUGGEST_FORMS = (
     "a Hugging Face paper URL (https://huggingface.co/papers/2401.12345) "
     "or a DOI (10.1234/abcd, doi:10.1234/abcd, https://doi.org/10.1234/abcd)."
 )
+BAD_DOI = (
+    'This DOI cannot be looked up: a DOI has no "." or ".." segment, no spaces, only printable '
+    "characters and at most 255 of them. Check it against the publisher's page."
+)
 # DataCite DOIs that arXiv assigns name the arXiv paper itself.
 ARXIV_DOI_PREFIX = "10.48550/arxiv."
 
@@ -128,6 +132,8 @@ def _suggested_paper(reference: str) -> Paper:
         )
     if doi:
         return Paper(doi=doi, title=f"doi:{doi}", url=normalise.doi_url(doi))
+    if normalise.looks_like_doi(reference):
+        raise ValidationError({"reference": BAD_DOI})
     raise ValidationError({"reference": SUGGEST_FORMS})
 
 

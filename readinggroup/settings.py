@@ -199,6 +199,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- E-mail -----------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# filemail:///var/mail names the absolute path /var/mail (as file:/// URLs do), but django-environ
+# drops its first slash and mail would go to var/mail under the working directory.
+if env.str("EMAIL_URL", default="").startswith(("filemail:///", "filemail://localhost/")):
+    EMAIL_FILE_PATH = "/" + EMAIL_FILE_PATH.lstrip("/")  # noqa: F821 (set by the update above)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="readinggroup <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

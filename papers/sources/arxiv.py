@@ -1,19 +1,23 @@
 """arXiv API (Atom): https://export.arxiv.org/api/query?search_query=cat:cs.LG&sortBy=submittedDate
 
 Parsed with lxml rather than feedparser, which drops the arxiv:affiliation of authors.
-Pages with start/max_results up to the source's limit, one request per
-FETCH_ARXIV_INTERVAL_SECONDS (arXiv asks for three seconds between requests).
+Pages with start/max_results up to the source's limit or opensearch:totalResults, one request
+per FETCH_ARXIV_INTERVAL_SECONDS (arXiv asks for three seconds between requests). The API
+answers short and empty pages now and then: a short page is kept and paging goes on from where
+it ended; an empty page is asked again with the client's backoff, and when it stays empty the
+result says so (`incomplete`) and keeps what came.
 """
 
 from dataclasses import dataclass, field
 
 import httpx
 from django.conf import settings
+from tenacity import Retrying, retry_if_result, stop_after_attempt
 
 from papers import normalise
-from papers.http import FetchError, HttpClient
+from papers.http import FetchError, HttpClient, Response
 from papers.sources.records import AuthorRecord, FetchResult, PaperRecord
-from papers.sources.text import latex_to_text, parse_iso_datetime, parse_xml, squash
+from papers.sources.text import parse_iso_datetime, parse_xml, plain_text, squash
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
@@ -44,10 +48,10 @@ def _is_error_entry(entry) -> bool:
 def _authors(entry) -> list[AuthorRecord]:
     authors = []
     for author in entry.findall(f"{ATOM}author"):
-        name = latex_to_text(_text(author, f"{ATOM}name"))
+        name = plain_text(_text(author, f"{ATOM}name"))
         if not name:
             continue
-        affiliations = [squash(a.text) for a in author.findall(f"{ARXIV}affiliation") if a.text]
+        affiliations = [plain_text(a.text) for a in author.findall(f"{ARXIV}affiliation") if a.text]
         authors.append(AuthorRecord(name=name, affiliation="; ".join(a for a in affiliations if a)))
     return authors
 
@@ -56,7 +60,7 @@ def _categories(entry) -> list[str]:
     primary = entry.find(f"{ARXIV}primary_category")
     terms = [primary.get("term", "")] if primary is not None else []
     terms += [c.get("term", "") for c in entry.findall(f"{ATOM}category")]
-    return list(dict.fromkeys(t.strip() for t in terms if t and t.strip()))
+    return list(dict.fromkeys(term for term in map(plain_text, terms) if term))
 
 
 def _links(entry, identifier: str) -> tuple[str, str]:
@@ -72,7 +76,7 @@ def _links(entry, identifier: str) -> tuple[str, str]:
 
 def parse_entry(entry) -> PaperRecord | None:
     ref = normalise.arxiv_ref(_text(entry, f"{ATOM}id"))
-    title = latex_to_text(_text(entry, f"{ATOM}title"))
+    title = plain_text(_text(entry, f"{ATOM}title"))
     if ref is None or not title:
         return None
     url, pdf_url = _links(entry, ref.versioned)
@@ -116,32 +120,71 @@ def _page_url(url: str, *, start: int, max_results: int) -> str:
     return str(httpx.URL(url).copy_set_param("start", start).copy_set_param("max_results", max_results))
 
 
+def _get_page(
+    client: HttpClient, url: str, *, start: int, wanted: int, total: int | None, etag: str, last_modified: str
+) -> tuple[Response, ArxivPage | None]:
+    """One page (None when answered 304), asked again with backoff while it is empty though
+    totalResults (this page's, else the last one's) says more remain."""
+
+    def get() -> tuple[Response, ArxivPage | None]:
+        response = client.get(
+            _page_url(url, start=start, max_results=wanted),
+            etag=etag,
+            last_modified=last_modified,
+            min_interval=settings.FETCH_ARXIV_INTERVAL_SECONDS,
+            accept="application/atom+xml",
+        )
+        return response, None if response.not_modified else parse(response.content)
+
+    def empty_too_soon(answer: tuple[Response, ArxivPage | None]) -> bool:
+        page = answer[1]
+        known = total if page is None or page.total is None else page.total
+        return page is not None and page.entries == 0 and known is not None and start < known
+
+    retrying = Retrying(
+        stop=stop_after_attempt(client.retries + 1),
+        retry=retry_if_result(empty_too_soon),
+        wait=client.backoff_wait,
+        sleep=client.sleep,
+        retry_error_callback=lambda state: state.outcome.result(),  # the last empty page
+    )
+    return retrying(get)
+
+
 def fetch(
     client: HttpClient, *, url: str, limit: int, etag: str = "", last_modified: str = ""
 ) -> FetchResult:
     page_size = max(1, min(settings.FETCH_ARXIV_PAGE_SIZE, limit))
-    result, offset = FetchResult(), 0
-    while offset < limit:
+    result, offset, total = FetchResult(), 0, None
+    while offset < (limit if total is None else min(limit, total)):
         wanted = min(page_size, limit - offset)
         first = offset == 0
-        response = client.get(
-            _page_url(url, start=offset, max_results=wanted),
-            # Only the first page is conditional: it says whether anything changed.
+        # Only the first page is conditional: it says whether anything changed.
+        response, page = _get_page(
+            client,
+            url,
+            start=offset,
+            wanted=wanted,
+            total=total,
             etag=etag if first else "",
             last_modified=last_modified if first else "",
-            min_interval=settings.FETCH_ARXIV_INTERVAL_SECONDS,
-            accept="application/atom+xml",
         )
-        if first and response.not_modified:
+        if page is None:
             return FetchResult(not_modified=True, etag=etag, last_modified=last_modified)
         if first:
             result.etag, result.last_modified = response.etag, response.last_modified
-        page = parse(response.content)
         result.records += page.records
         result.failed += page.failed
         offset += page.entries
-        if page.entries < wanted or (page.total is not None and offset >= page.total):
+        total = page.total if page.total is not None else total
+        if page.entries == 0 and total is not None and offset < total:
+            result.incomplete = (
+                f"arXiv answered an empty page at {offset} of {total} results "
+                f"{client.retries + 1} times; stopped with {offset} entries."
+            )
             break
+        if total is None and page.entries < wanted:
+            break  # no totalResults to say more remain
     return result
 
 
@@ -151,6 +194,9 @@ def fetch_ids(client: HttpClient, *, api_url: str, ids: list[str]) -> list[Paper
         httpx.URL(api_url).copy_set_param("id_list", ",".join(ids)).copy_set_param("max_results", len(ids))
     )
     response = client.get(
-        request_url, min_interval=settings.FETCH_ARXIV_INTERVAL_SECONDS, accept="application/atom+xml"
+        request_url,
+        min_interval=settings.FETCH_ARXIV_INTERVAL_SECONDS,
+        accept="application/atom+xml",
+        stay_on_host=True,
     )
     return parse(response.content).records

@@ -11,7 +11,7 @@ from papers import normalise
 from papers.http import FetchError, HttpClient
 from papers.sources.document import collect, fetch_document
 from papers.sources.records import AuthorRecord, FetchResult, PaperRecord
-from papers.sources.text import latex_to_text, parse_http_datetime, parse_xml, squash
+from papers.sources.text import parse_http_datetime, parse_xml, plain_text, squash
 
 ARXIV = "{http://arxiv.org/schemas/atom}"
 DC = "{http://purl.org/dc/elements/1.1/}"
@@ -33,7 +33,7 @@ def _text(element, path: str) -> str:
 
 
 def _authors(creators: str) -> list[AuthorRecord]:
-    names = [latex_to_text(name) for name in _AND.sub(", ", creators).split(",")]
+    names = [plain_text(name) for name in _AND.sub(", ", creators).split(",")]
     return [AuthorRecord(name=name) for name in names if name]
 
 
@@ -55,12 +55,10 @@ def _reference(item) -> tuple[normalise.ArxivRef | None, str, str]:
 
 def parse_item(item) -> PaperRecord | None:
     ref, announce, abstract = _reference(item)
-    title = latex_to_text(_TITLE_SUFFIX.sub("", _text(item, "title")))
+    title = plain_text(_TITLE_SUFFIX.sub("", _text(item, "title")))
     if ref is None or not title:
         return None
-    categories = list(
-        dict.fromkeys(c.text.strip() for c in item.findall("category") if c.text and c.text.strip())
-    )
+    categories = list(dict.fromkeys(term for c in item.findall("category") if (term := plain_text(c.text))))
     return PaperRecord(
         title=title,
         abstract=abstract,

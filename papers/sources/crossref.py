@@ -8,7 +8,7 @@ from urllib.parse import quote
 from papers import normalise
 from papers.http import FetchError, HttpClient
 from papers.sources.records import AuthorRecord, PaperRecord
-from papers.sources.text import html_to_text, http_url, latex_to_text, squash
+from papers.sources.text import html_to_text, http_url, plain_text, squash
 
 
 def _first(value: Any) -> str:
@@ -21,9 +21,9 @@ def _author(value: Any) -> AuthorRecord | None:
     if not isinstance(value, dict):
         return None
     name = squash(" ".join(p for p in (value.get("given"), value.get("family")) if isinstance(p, str)))
-    name = latex_to_text(name or _first(value.get("name")))
+    name = plain_text(name or _first(value.get("name")))
     affiliations = [a.get("name") for a in value.get("affiliation") or [] if isinstance(a, dict)]
-    affiliation = "; ".join(squash(a) for a in affiliations if isinstance(a, str) and a.strip())
+    affiliation = "; ".join(plain_text(a) for a in affiliations if isinstance(a, str) and a.strip())
     return AuthorRecord(name=name, affiliation=affiliation) if name else None
 
 
@@ -48,7 +48,7 @@ def parse(body: bytes, *, doi: str) -> PaperRecord:
     message = data.get("message") if isinstance(data, dict) else None
     if not isinstance(message, dict):
         raise FetchError("The DOI metadata service answered without a 'message' object", permanent=True)
-    title = latex_to_text(html_to_text(_first(message.get("title"))))
+    title = plain_text(_first(message.get("title")))
     if not title:
         raise FetchError(f"The DOI metadata service has no title for {doi}", permanent=True)
     authors = [a for a in map(_author, message.get("author") or []) if a]
@@ -64,6 +64,16 @@ def parse(body: bytes, *, doi: str) -> PaperRecord:
     )
 
 
+def doi_path(doi: str) -> str:
+    """The DOI as URL path segments, each percent-encoded on its own: no character of a DOI
+    (?, #, %, \\) can end the path or start a query, and "."/".." segments are refused."""
+    if normalise.doi(doi) != doi:
+        raise FetchError(f"Not a DOI that can be looked up: {doi!r}", permanent=True)
+    return "/".join(quote(segment, safe="") for segment in doi.split("/"))
+
+
 def fetch_doi(client: HttpClient, *, api_url: str, doi: str) -> PaperRecord:
-    response = client.get(f"{api_url.rstrip('/')}/{quote(doi, safe='/')}", accept="application/json")
+    response = client.get(
+        f"{api_url.rstrip('/')}/{doi_path(doi)}", accept="application/json", stay_on_host=True
+    )
     return parse(response.content, doi=doi)

@@ -15,7 +15,7 @@ from papers import normalise
 from papers.http import FetchError, HttpClient
 from papers.sources.document import fetch_document
 from papers.sources.records import AuthorRecord, FetchResult, PaperRecord
-from papers.sources.text import html_to_text, http_url, latex_to_text
+from papers.sources.text import html_to_text, http_url, plain_text
 
 
 def _datetime(entry, key: str) -> datetime | None:
@@ -51,7 +51,7 @@ def _doi(entry) -> str:
 
 
 def _authors(entry) -> list[AuthorRecord]:
-    names = [latex_to_text(a.get("name", "")) for a in entry.get("authors", []) if isinstance(a, dict)]
+    names = [plain_text(a.get("name", "")) for a in entry.get("authors", []) if isinstance(a, dict)]
     return [AuthorRecord(name=name) for name in names if name]
 
 
@@ -60,7 +60,7 @@ def parse_entry(entry) -> tuple[PaperRecord | None, bool]:
     ref, doi = _arxiv_ref(entry), _doi(entry)
     if ref is None and not doi:
         return None, False
-    title = latex_to_text(html_to_text(entry.get("title", "")))
+    title = plain_text(entry.get("title", ""))
     if not title:
         return None, True
     if ref:

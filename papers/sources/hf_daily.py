@@ -11,7 +11,7 @@ from papers import normalise
 from papers.http import FetchError, HttpClient
 from papers.sources.document import collect, fetch_document
 from papers.sources.records import AuthorRecord, FetchResult, PaperRecord
-from papers.sources.text import http_url, parse_iso_datetime, squash
+from papers.sources.text import http_url, parse_iso_datetime, plain_text, squash
 
 
 def _str(value: Any) -> str:
@@ -25,7 +25,7 @@ def _dict(value: Any) -> dict:
 def _authors(value: Any) -> list[AuthorRecord]:
     if not isinstance(value, list):
         return []
-    names = [_str(_dict(author).get("name")) for author in value]
+    names = [plain_text(_str(_dict(author).get("name"))) for author in value]
     return [AuthorRecord(name=name) for name in names if name]
 
 
@@ -40,7 +40,7 @@ def parse_item(item: Any) -> PaperRecord | None:
     item = _dict(item)
     paper = _dict(item.get("paper"))
     ref = normalise.arxiv_ref(_str(paper.get("id")) or _str(item.get("id")))
-    title = _str(paper.get("title")) or _str(item.get("title"))
+    title = plain_text(_str(paper.get("title")) or _str(item.get("title")))
     if ref is None or not title:
         return None
     return PaperRecord(

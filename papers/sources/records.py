@@ -43,5 +43,6 @@ class FetchResult:
     skipped: int = 0
     failed: int = 0
     not_modified: bool = False  # HTTP 304: nothing changed since the last fetch
+    incomplete: str = ""  # why the fetch stopped before the source's end (a partial FetchRun)
     etag: str = ""
     last_modified: str = ""

@@ -1,5 +1,6 @@
 """Small text helpers shared by the parsers: whitespace, LaTeX accents, HTML, dates, safe XML."""
 
+import html
 import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -35,9 +36,42 @@ def html_to_text(text: str | None) -> str:
     if not text or "<" not in text:
         return squash(text)
     try:
-        return squash(lxml.html.fragment_fromstring(text, create_parent="div").text_content())
+        fragment = lxml.html.fragment_fromstring(text, create_parent="div")
+        for code in list(fragment.iter("script", "style")):  # code, not words
+            code.drop_tree()
+        return squash(fragment.text_content())
     except (lxml.etree.ParserError, ValueError):
         return squash(re.sub(r"<[^>]+>", " ", text))
+
+
+# In HTML a "<" opens a tag only before a letter, "/", "!" or "?" (the WHATWG tokenizer).
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
+_MATH = re.compile(r"(?<!\\)\$[^$]+\$")
+# Markup escaped once more than usual (&amp;lt;b&amp;gt;) is markup again after one decoding.
+_MAX_DECODINGS = 4
+
+
+def _strip_markup_once(text: str) -> str:
+    # In $math$ a "<" before a letter is a comparison ($k<n$): a space after it leaves the
+    # formula as TeX reads it (spaces do not count in math) and opens no tag in any reader.
+    text = _MATH.sub(lambda math: _TAG_OPEN.sub("< ", math[0]), text)
+    if _TAG_OPEN.search(text):
+        return html_to_text(text)  # lxml decodes the entities as well
+    return squash(html.unescape(text)) if "&" in text else text
+
+
+def plain_text(text: str | None) -> str:
+    """A title, name or category as plain text: markup dropped, entities decoded, LaTeX accents
+    to Unicode. Every source kind uses it for these fields: our feeds and pages escape them,
+    but feed readers that render titles as HTML would run markup left in them (issue 25)."""
+    text = squash(text)
+    for _ in range(_MAX_DECODINGS):
+        stripped = _strip_markup_once(text)
+        if stripped == text:
+            break
+        text = stripped
+    # Whatever is left (escaped deeper than we decode, or a LaTeX \textless) opens no tag either.
+    return _TAG_OPEN.sub("< ", latex_to_text(text))
 
 
 def parse_iso_datetime(value: str | None) -> datetime | None:

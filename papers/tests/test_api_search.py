@@ -1,10 +1,13 @@
 """paper_search: PostgreSQL full-text search with ranking and trigram near-misses; SQLite fallback."""
 
 import pytest
+from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from papers.apps import analyze_stale_tables
 from papers.models import Paper
-from papers.selectors import paper_search
+from papers.selectors import SEARCH_WORD_LENGTH, paper_search
 from papers.tests.factories import PaperFactory
 
 pytestmark = pytest.mark.django_db
@@ -109,3 +112,31 @@ def test_the_full_text_indexes_keep_their_pending_lists_small():
             ("papers_paper_search", ["gin_pending_list_limit=128"]),
             ("papers_paper_title_trgm", ["gin_pending_list_limit=128"]),
         ]
+
+
+def test_a_search_word_longer_than_any_title_word_is_cut_to_that_length():
+    word = "hyperparameterfreeselfsupervisedcontrastivepretrainingobjectives"[:SEARCH_WORD_LENGTH]
+    paper = PaperFactory(title=f"Learning {word}")
+    PaperFactory(title="Unrelated things")
+    assert _search(word + "q" * 136) == [paper.pk]
+    assert _search(f"learning {word}zzz") == [paper.pk]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_migrate_analyzes_tables_loaded_since_their_last_analyze():
+    PaperFactory.create_batch(60)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")  # the inserts' counts, now rather than in 1 s
+    with CaptureQueriesContext(connection) as captured:
+        emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    analyzed = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("ANALYZE")]
+    assert len(analyzed) == 1 and "papers_paper," in analyzed[0] + ","
+
+
+def test_migrate_runs_no_analyze_on_sqlite(settings):
+    if settings.IS_POSTGRES:
+        pytest.skip("SQLite only")
+    with CaptureQueriesContext(connection) as captured:
+        analyze_stale_tables(using="default")
+    assert captured.captured_queries == []

@@ -99,3 +99,10 @@ def test_anonymous_clients_cannot_suggest(api):
     response = api().post(LIST, {"reference": "2401.01234"}, format="json")
     assert response.status_code == 401
     assert not Paper.objects.exists()
+
+
+def test_a_doi_with_dot_segments_is_a_400_saying_why(api, member):
+    response = api(member).post(LIST, {"reference": "10.1234/../../../internal/admin"}, format="json")
+    assert response.status_code == 400
+    assert "segment" in response.json()["errors"]["reference"][0]
+    assert not Paper.objects.exists()

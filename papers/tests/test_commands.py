@@ -8,10 +8,12 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from outbox.testing import intercept
-from papers import tasks
+from papers import fetching, tasks
+from papers.http import default_client
 from papers.models import FetchRun, Paper, Source
+from papers.tests.arxiv_server import empty_after
 from papers.tests.conftest import fixture_bytes
-from papers.tests.factories import PaperFactory, SourceFactory
+from papers.tests.factories import FetchRunFactory, PaperFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -88,6 +90,24 @@ def test_fetch_papers_exits_non_zero_naming_the_failed_source(httpserver, queued
         ("good", "succeeded"),
         ("bad", "failed"),
     }
+
+
+def test_fetch_papers_prints_a_partial_fetch_as_a_warning_and_exits_zero(httpserver, queued, monkeypatch):
+    monkeypatch.setattr(fetching, "default_client", lambda: default_client(sleep=lambda seconds: None))
+    httpserver.expect_request("/api/query").respond_with_handler(empty_after(total=7, served=2))
+    SourceFactory(name="flaky arxiv", kind="arxiv", url=httpserver.url_for("/api/query"))
+    output = run("fetch_papers", "--source", "flaky arxiv")  # raises CommandError on a non-zero exit
+    assert "flaky arxiv: PARTIAL: 2 new, 0 updated, 0 unchanged, 0 failed, 0 skipped" in output
+    assert "empty page at 2 of 7" in output
+    assert FetchRun.objects.get().status == FetchRun.Status.PARTIAL
+
+
+def test_the_fetch_runs_admin_shows_a_partial_run_and_why(client, superuser):
+    FetchRunFactory(status=FetchRun.Status.PARTIAL, error="arXiv answered an empty page at 2 of 7 results")
+    client.force_login(superuser)
+    page = client.get(reverse("admin:papers_fetchrun_changelist"), {"status__exact": "partial"})
+    assert page.status_code == 200
+    assert "Partial" in page.content.decode() and "empty page at 2 of 7" in page.content.decode()
 
 
 def test_fetch_papers_without_options_fetches_only_due_sources(httpserver, queued):

@@ -6,11 +6,13 @@ import threading
 import pytest
 from django.db import connection
 
-from papers import tasks
+from papers import fetching, tasks
 from papers.fetching import SourceBusy, source_fetch, source_lock
+from papers.http import default_client
 from papers.ingest import paper_upsert
 from papers.models import FetchRun, Paper, PaperAuthor, Source
 from papers.sources import arxiv
+from papers.tests.arxiv_server import capped_pages, empty_after
 from papers.tests.conftest import fixture_bytes
 from papers.tests.factories import SourceFactory
 
@@ -241,3 +243,70 @@ def test_two_fetches_of_one_source_at_once_give_no_duplicates(httpserver, queued
         thread.join()
     assert "succeeded" in outcomes
     assert Paper.objects.count() == 4
+
+
+# --- Short and empty arXiv pages (issue 19) --------------------------------------------------------
+
+
+@pytest.fixture
+def backoffs(monkeypatch):
+    """The backoff pauses the fetch asked for, none of them slept."""
+    pauses = []
+    monkeypatch.setattr(fetching, "default_client", lambda: default_client(sleep=pauses.append))
+    return pauses
+
+
+@pytest.mark.django_db
+def test_short_arxiv_pages_are_followed_until_total_results(httpserver, settings, queued, backoffs):
+    settings.FETCH_ARXIV_PAGE_SIZE = 5
+    httpserver.expect_request("/api/query").respond_with_handler(capped_pages(total=7, cap=3))
+    source = SourceFactory(kind="arxiv", url=httpserver.url_for("/api/query"), fetch_limit=100)
+    run = source_fetch(source=source)
+    assert run_counts(run) == ("succeeded", 7, 0, 0, 0, 0)
+    assert Paper.objects.count() == 7 and backoffs == []
+    starts = [entry[0].args["start"] for entry in httpserver.log]
+    assert starts == ["0", "3", "6"]
+
+
+@pytest.mark.django_db
+def test_the_source_limit_still_ends_paging_over_short_pages(httpserver, settings, queued, backoffs):
+    settings.FETCH_ARXIV_PAGE_SIZE = 5
+    httpserver.expect_request("/api/query").respond_with_handler(capped_pages(total=7, cap=3))
+    source = SourceFactory(kind="arxiv", url=httpserver.url_for("/api/query"), fetch_limit=4)
+    assert source_fetch(source=source).new_count == 4
+    assert [entry[0].args["max_results"] for entry in httpserver.log] == ["4", "1"]
+
+
+@pytest.mark.django_db
+def test_empty_pages_are_retried_with_backoff_then_the_run_is_partial(httpserver, settings, queued, backoffs):
+    settings.FETCH_ARXIV_PAGE_SIZE = 5
+    settings.FETCH_RETRIES = 2
+    httpserver.expect_request("/api/query").respond_with_handler(empty_after(total=7, served=2))
+    source = SourceFactory(kind="arxiv", url=httpserver.url_for("/api/query"), fetch_limit=100)
+    run = source_fetch(source=source)
+    assert run_counts(run) == ("partial", 2, 0, 0, 0, 0)
+    assert "empty page at 2 of 7" in run.error and run.finished_at is not None
+    assert len(backoffs) == 2  # three tries of the empty page, two pauses between them
+    assert [entry[0].args["start"] for entry in httpserver.log] == ["0", "2", "2", "2"]
+    source.refresh_from_db()
+    assert source.last_error == run.error and source.etag == ""
+    assert Paper.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_an_empty_page_that_comes_back_full_on_retry_loses_nothing(httpserver, settings, queued, backoffs):
+    settings.FETCH_ARXIV_PAGE_SIZE = 5
+    full = capped_pages(total=7, cap=5)
+    answers = iter([full, empty_after(total=7, served=0), full])
+    httpserver.expect_request("/api/query").respond_with_handler(lambda request: next(answers)(request))
+    source = SourceFactory(kind="arxiv", url=httpserver.url_for("/api/query"), fetch_limit=100)
+    run = source_fetch(source=source)
+    assert run_counts(run) == ("succeeded", 7, 0, 0, 0, 0) and len(backoffs) == 1
+
+
+@pytest.mark.django_db
+def test_a_query_without_results_is_no_partial_fetch(httpserver, queued, backoffs):
+    httpserver.expect_request("/api/query").respond_with_handler(empty_after(total=0, served=0))
+    source = SourceFactory(kind="arxiv", url=httpserver.url_for("/api/query"))
+    assert run_counts(source_fetch(source=source)) == ("succeeded", 0, 0, 0, 0, 0)
+    assert len(httpserver.log) == 1 and backoffs == []

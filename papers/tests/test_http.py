@@ -237,3 +237,30 @@ def test_arxiv_hosts_get_the_arxiv_interval(settings):
     assert client._interval_for("arxiv.org", 0) == 3
     assert client._interval_for("huggingface.co", 0) == 0
     assert client._interval_for("notarxiv.org", 1) == 1
+
+
+def test_staying_on_host_follows_a_redirect_within_the_host(httpserver, sleeps):
+    httpserver.expect_request("/old").respond_with_data("", status=301, headers={"Location": "/new"})
+    httpserver.expect_request("/new").respond_with_data("here")
+    response = make_client(sleeps).get(httpserver.url_for("/old"), stay_on_host=True)
+    assert response.content == b"here" and response.url == httpserver.url_for("/new")
+
+
+@pytest.mark.parametrize("other", ["host", "port"])
+def test_staying_on_host_refuses_a_redirect_to_another_host_or_port(httpserver, sleeps, other):
+    # The server answers on localhost and 127.0.0.1 alike: two host names, one server.
+    host = "127.0.0.1" if httpserver.host == "localhost" else "localhost"
+    target = f"http://{host}:{httpserver.port}/internal/admin" if other == "host" else "http://localhost:1/x"
+    httpserver.expect_request("/lookup").respond_with_data("", status=302, headers={"Location": target})
+    httpserver.expect_request("/internal/admin").respond_with_data("secret")
+    with pytest.raises(FetchError) as caught:
+        make_client(sleeps).get(httpserver.url_for("/lookup"), stay_on_host=True)
+    assert caught.value.permanent and "another host" in str(caught.value)
+    assert [entry[0].path for entry in httpserver.log] == ["/lookup"] and sleeps == []
+
+
+def test_a_redirect_loop_on_the_host_ends_as_a_permanent_error(httpserver, sleeps):
+    httpserver.expect_request("/loop").respond_with_data("", status=302, headers={"Location": "/loop"})
+    with pytest.raises(FetchError) as caught:
+        make_client(sleeps).get(httpserver.url_for("/loop"), stay_on_host=True)
+    assert caught.value.permanent and "Too many redirects" in str(caught.value)

@@ -92,6 +92,43 @@ def test_it_normalises_dois(value, expected):
     assert normalise.doi(value) == expected
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "10.1234/../../../internal/admin",
+        "10.1234/abc/../../internal",
+        "10.1234/./abc",
+        "10.1234/..",
+        "https://doi.org/10.1234/%2e%2e/%2e%2e/internal/admin",
+        "10.1234/abc\x00def",
+        "10.1234/abc\x7fdef",
+        "10.1234/abc\u200bdef",
+        "10.1234/abc\u00a0def",
+    ],
+)
+def test_it_refuses_dot_segments_and_unprintable_characters_in_dois(value):
+    assert normalise.doi(value) == ""
+    assert normalise.looks_like_doi(value)
+
+
+@pytest.mark.parametrize("value", ["10.1234/", "banana", "2401.12345", "11.1234/abc"])
+def test_only_references_with_a_doi_prefix_and_a_suffix_look_like_dois(value):
+    assert not normalise.looks_like_doi(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "10.1002/(sici)1097-4571(199806)49:8<693::aid-asi4>3.0.co;2-0",
+        "10.1234/a..b",
+        "10.1234/.hidden",
+        "10.1234/ümlaut",
+    ],
+)
+def test_it_keeps_printable_dois_with_dots_inside_segments(value):
+    assert normalise.doi(value) == value
+
+
 def test_the_title_key_ignores_case_accents_and_punctuation():
     assert normalise.title_key("Ångström: {A} Study!") == normalise.title_key("angstrom a study")
 
@@ -135,7 +172,7 @@ _OLD_STYLE = st.from_regex(
 )
 _VERSIONS = st.one_of(st.none(), st.integers(1, 9999))
 _DOIS = st.from_regex(r"10\.[0-9]{4,9}/[A-Za-z0-9._;()/:<>-]{1,60}", fullmatch=True).filter(
-    lambda d: d[-1] not in ".,;:"
+    lambda d: d[-1] not in ".,;:" and not {".", ".."} & set(d.split("/"))
 )
 
 

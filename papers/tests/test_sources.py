@@ -1,12 +1,16 @@
 """The parsers, on fixture files written in each source's real format."""
 
+import re
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from papers.http import FetchError
 from papers.sources import arxiv, arxiv_rss, crossref, feed, hf_daily
 from papers.sources.records import AuthorRecord
+from papers.sources.text import plain_text
 from papers.tests.conftest import fixture_bytes
 
 
@@ -183,3 +187,54 @@ def test_unusable_crossref_answers_are_permanent_errors(body):
     with pytest.raises(FetchError) as caught:
         crossref.parse(body, doi="10.5555/x")
     assert caught.value.permanent
+
+
+# --- Markup in titles, names and categories (issue 25): stripped by every source kind ----------------
+
+MARKUP_TITLE = "Bounds for Sparse Codes when $k< n$ & More"
+
+
+def _markup_records():
+    return {
+        "arxiv": arxiv.parse(fixture_bytes("arxiv_markup.xml")).records,
+        "arxiv-rss": arxiv_rss.parse(fixture_bytes("arxiv_rss_markup.xml")).records,
+        "feed": feed.parse(fixture_bytes("feed_markup.atom")).records,
+        "hf-daily": hf_daily.parse(fixture_bytes("hf_daily_markup.json")).records,
+        "crossref": [crossref.parse(fixture_bytes("crossref_markup.json"), doi="10.5555/markup.1")],
+    }
+
+
+@pytest.mark.parametrize("kind", ["arxiv", "arxiv-rss", "feed", "hf-daily", "crossref"])
+def test_every_source_kind_strips_markup_from_titles_and_authors(kind):
+    (record,) = _markup_records()[kind]
+    assert record.title == MARKUP_TITLE
+    assert [author.name for author in record.authors] == ["Ada Quill"]
+    assert all(author.affiliation in ("", "Example Lab") for author in record.authors)
+
+
+@pytest.mark.parametrize("kind", ["arxiv", "arxiv-rss"])
+def test_arxiv_categories_carry_no_markup(kind):
+    (record,) = _markup_records()[kind]
+    assert record.categories == ["cs.LG"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("<b>Deep</b> Nets", "Deep Nets"),
+        ("&amp;lt;b&amp;gt;Twice&amp;lt;/b&amp;gt; escaped", "Twice escaped"),
+        ("Tom &amp; Jerry, R&D and AT&T", "Tom & Jerry, R&D and AT&T"),
+        ("When $a<b$ and p<0.05 and x < y", "When $a< b$ and p<0.05 and x < y"),
+        ("$<img src=x onerror=alert(1)>$", "$< img src=x onerror=alert(1)>$"),
+        ('Schr\\"odinger <i>Bridges</i>', "Schrödinger Bridges"),
+        ("cs.LG", "cs.LG"),
+        ("", ""),
+    ],
+)
+def test_plain_text_drops_markup_decodes_entities_and_keeps_comparisons(value, expected):
+    assert plain_text(value) == expected
+
+
+@given(st.text(max_size=60) | st.from_regex(r"[<>&;/a-z$ ]{0,40}", fullmatch=True))
+def test_plain_text_never_leaves_anything_that_opens_a_tag(value):
+    assert not re.search(r"<[A-Za-z/!?]", plain_text(value))

@@ -7,7 +7,7 @@ from outbox.testing import first_args
 from papers import tasks
 from papers.fetching import paper_fetch_metadata
 from papers.models import Paper
-from papers.services import paper_suggest
+from papers.services import BAD_DOI, paper_suggest
 from papers.tests.conftest import fixture_bytes
 from papers.tests.factories import PaperFactory
 
@@ -134,4 +134,53 @@ def test_a_permanent_metadata_failure_is_not_retried(member, httpserver, setting
     paper, _ = paper_suggest(user=member, reference="10.5555/missing")
     assert tasks.fetch_paper_metadata.delay(paper.pk).get() is False
     assert len(httpserver.log) == 1
+    assert Paper.objects.get(pk=paper.pk).status == "pending"
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["10.1234/../../../internal/admin", "https://doi.org/10.1234/%2E%2E/admin", "doi:10.1234/a\x00b"],
+)
+def test_a_doi_with_dot_segments_or_unprintable_characters_is_refused_saying_why(
+    member, metadata_queue, reference
+):
+    with pytest.raises(ValidationError) as caught:
+        paper_suggest(user=member, reference=reference)
+    assert caught.value.message_dict["reference"] == [BAD_DOI]
+    assert not Paper.objects.exists() and metadata_queue == []
+
+
+def test_a_stored_doi_with_dot_segments_is_never_requested(member, httpserver, settings, metadata_queue):
+    """A DOI saved before normalisation refused "..": the lookup refuses it too, sending nothing."""
+    settings.CROSSREF_API_URL = httpserver.url_for("/works")
+    httpserver.expect_request("/internal/admin").respond_with_data("secret")
+    paper = PaperFactory(doi="10.1234/../../internal/admin", status=Paper.Status.PENDING)
+    assert tasks.fetch_paper_metadata.delay(paper.pk).get() is False
+    assert httpserver.log == []
+    assert Paper.objects.get(pk=paper.pk).status == "pending"
+
+
+def test_a_doi_lookup_encodes_each_segment_of_the_doi(member, httpserver, settings, metadata_queue):
+    settings.CROSSREF_API_URL = httpserver.url_for("/works")
+    httpserver.expect_request("/works/10.5555/a?b#c%d/e").respond_with_data(
+        fixture_bytes("crossref_work.json")
+    )
+    paper, _ = paper_suggest(user=member, reference="10.5555/a?b#c%d/e")
+    assert paper_fetch_metadata(paper_id=paper.pk) is True
+    assert [entry[0].environ["REQUEST_URI"] for entry in httpserver.log] == ["/works/10.5555/a%3Fb%23c%25d/e"]
+
+
+def test_a_doi_lookup_does_not_follow_a_redirect_to_another_host(
+    member, httpserver, settings, metadata_queue
+):
+    settings.CROSSREF_API_URL = httpserver.url_for("/works")
+    other_name = "127.0.0.1" if httpserver.host == "localhost" else "localhost"  # the same server
+    elsewhere = f"http://{other_name}:{httpserver.port}/internal/admin"
+    httpserver.expect_request("/works/10.5555/moved").respond_with_data(
+        "", status=302, headers={"Location": elsewhere}
+    )
+    httpserver.expect_request("/internal/admin").respond_with_data("secret")
+    paper, _ = paper_suggest(user=member, reference="10.5555/moved")
+    assert tasks.fetch_paper_metadata.delay(paper.pk).get() is False
+    assert [entry[0].path for entry in httpserver.log] == ["/works/10.5555/moved"]
     assert Paper.objects.get(pk=paper.pk).status == "pending"

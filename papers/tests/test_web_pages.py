@@ -271,3 +271,11 @@ def test_suggest_requires_a_reference(client, member):
     client.force_login(member)
     response = client.post(reverse("papers:suggest"), {"reference": ""})
     assert response.status_code == 200 and "reference" in response.context["form"].errors
+
+
+def test_suggesting_a_doi_with_dot_segments_is_a_form_error(client, member):
+    client.force_login(member)
+    response = client.post(reverse("papers:suggest"), {"reference": "10.1234/../../internal/admin"})
+    assert response.status_code == 200
+    assert "segment" in response.context["form"].errors["reference"][0]
+    assert not Paper.objects.exists()

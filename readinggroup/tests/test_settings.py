@@ -91,3 +91,19 @@ def test_db_prepared_statements_sets_psycopgs_prepare_threshold(value, expected)
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("filemail:///var/mail/rg", "/var/mail/rg"),
+        ("filemail://localhost/var/mail/rg", "/var/mail/rg"),
+        ("filemail:////var/mail/rg", "/var/mail/rg"),
+    ],
+)
+def test_a_filemail_url_stores_mail_under_its_absolute_path(url, expected):
+    code = "from django.conf import settings as s; print(s.EMAIL_BACKEND, s.EMAIL_FILE_PATH)"
+    result = _manage("shell", "--no-imports", "-c", code, EMAIL_URL=url)
+    assert result.stdout.split() == ["django.core.mail.backends.filebased.EmailBackend", expected], (
+        result.stderr
+    )

@@ -55,7 +55,11 @@ class Command(BaseCommand):
     def _line(self, source: Source, run: FetchRun) -> str:
         if run.status == FetchRun.Status.FAILED:
             return self.style.ERROR(f"{source.name}: FAILED: {run.error}")
-        return self.style.SUCCESS(
-            f"{source.name}: {run.new_count} new, {run.updated_count} updated, "
+        counts = (
+            f"{run.new_count} new, {run.updated_count} updated, "
             f"{run.unchanged_count} unchanged, {run.failed_count} failed, {run.skipped_count} skipped"
         )
+        if run.status == FetchRun.Status.PARTIAL:
+            # Not a failure (what came is stored and the next fetch asks again): exit status 0.
+            return self.style.WARNING(f"{source.name}: PARTIAL: {counts}; {run.error}")
+        return self.style.SUCCESS(f"{source.name}: {counts}")
