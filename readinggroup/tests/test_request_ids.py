@@ -1,0 +1,88 @@
+"""Request ids: on the response, on every log line of the request and of the tasks it queued."""
+
+import copy
+import io
+import json
+import logging.config
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+from outbox.models import Message
+from readinggroup import requestid
+from readinggroup.tests.observed_urls import log_line
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("readinggroup.tests.observed_urls")]
+
+
+@pytest.fixture
+def json_log():
+    """The site's own logging configuration with LOG_FORMAT=json, written to a buffer; the lines."""
+    config = copy.deepcopy(settings.LOGGING)
+    buffer = io.StringIO()
+    config["handlers"]["console"].update(formatter="json", stream=buffer)
+    config["root"]["level"] = "INFO"
+    logging.config.dictConfig(config)
+    try:
+        yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
+    finally:
+        logging.config.dictConfig(settings.LOGGING)
+
+
+def test_it_answers_with_a_new_id_when_the_proxy_sent_none(client):
+    response = client.get("/healthz")
+    assert len(response.headers["X-Request-ID"]) == 32
+
+
+def test_it_keeps_a_proxys_id_and_replaces_one_that_is_not_an_id(client):
+    assert client.get("/healthz", HTTP_X_REQUEST_ID="lb-1.2:3_x").headers["X-Request-ID"] == "lb-1.2:3_x"
+    for bad in ["a b", "x" * 65, "id\nforged log line", '"quoted"']:
+        answered = client.get("/healthz", HTTP_X_REQUEST_ID=bad).headers["X-Request-ID"]
+        assert answered != bad and requestid.usable(answered)
+
+
+def test_every_line_of_a_request_and_of_the_task_it_queued_carries_the_id(
+    client, json_log, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get("/observed/queue", HTTP_X_REQUEST_ID="req-7")
+    assert response.status_code == 200 and response.headers["X-Request-ID"] == "req-7"
+    lines = {line["message"]: line for line in json_log()}
+    assert lines["view queues a task"]["request_id"] == "req-7"
+    assert lines["task says hello"]["request_id"] == "req-7"
+    assert {"timestamp", "levelname", "name"} <= lines["task says hello"].keys()
+    assert Message.objects.get(task=log_line.name).request_id == "req-7"
+    assert requestid.current() == ""  # nothing left behind for the next request
+
+
+def test_a_worker_logs_a_task_under_the_id_its_message_carries(json_log):
+    log_line.apply(["from the broker"], headers={requestid.TASK_HEADER: "req-8"})
+    log_line.apply(["without an id"])
+    lines = {line["message"]: line for line in json_log()}
+    assert lines["task says from the broker"]["request_id"] == "req-8"
+    assert lines["task says without an id"]["request_id"] == "-"
+
+
+def test_log_format_json_writes_one_json_object_a_line():
+    script = "import logging; logging.getLogger('ops').warning('disk at %s', '91%')"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", script],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "LOG_FORMAT": "json",
+            "DJANGO_SETTINGS_MODULE": "readinggroup.settings",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    [line] = [json.loads(text) for text in result.stderr.splitlines() if text.startswith("{")]
+    assert (line["message"], line["name"], line["levelname"], line["request_id"]) == (
+        "disk at 91%",
+        "ops",
+        "WARNING",
+        "-",
+    )
