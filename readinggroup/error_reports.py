@@ -62,7 +62,14 @@ def sentry_init(*, dsn: str, environment: str) -> None:
         dsn=dsn,
         environment=environment or None,
         integrations=[DjangoIntegration(), CeleryIntegration()],
-        send_default_pii=False,
+        # What send_default_pii=False did (deprecated in sentry-sdk 2.75), and no request bodies
+        # (a form's fields), cookies or database query parameters either.
+        data_collection={
+            "user_info": False,
+            "cookies": {"mode": "off"},
+            "http_bodies": [],
+            "database_query_data": False,
+        },
         before_send=before_send,
         before_breadcrumb=before_breadcrumb,
     )

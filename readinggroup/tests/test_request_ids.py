@@ -86,3 +86,15 @@ def test_log_format_json_writes_one_json_object_a_line():
         "WARNING",
         "-",
     )
+
+
+def test_json_lines_leave_secret_urls_and_tokens_out_of_messages_tracebacks_and_extras(json_log):
+    from django.test import Client
+
+    from readinggroup.tests.observed_urls import TOKEN
+
+    Client(raise_request_exception=False).get(f"/meetings/calendar/{TOKEN}/broken")
+    [line] = [line for line in json_log() if line["name"] == "django.request"]
+    assert line["message"] == "Internal Server Error: /meetings/calendar/[secret]/broken"
+    assert "view failed" in line["exc_info"] and "[secret]/broken" in line["request"]
+    assert TOKEN not in json.dumps(line)
