@@ -15,6 +15,7 @@ not to log these paths in full (README "Running in production").
 import logging
 import re
 from collections.abc import Mapping
+from datetime import datetime
 
 from gunicorn import glogging
 from pythonjsonlogger import json as jsonlog
@@ -78,6 +79,8 @@ class JsonFormatter(jsonlog.JsonFormatter):
 def _plain(value):
     if value is None or isinstance(value, bool | int | float):
         return value
+    if isinstance(value, datetime):  # the timestamp
+        return value.isoformat()
     return redact(value if isinstance(value, str) else str(value))
 
 

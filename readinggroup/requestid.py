@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar, Token
 
+from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 
 HEADER = "X-Request-ID"
@@ -53,10 +54,20 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         given = request.headers.get(HEADER, "")
-        with bound(given if usable(given) else uuid.uuid4().hex) as request_id:
-            response = self.get_response(request)
+        request_id = given if usable(given) else uuid.uuid4().hex
+        # Not reset on the way out: Django logs a 4xx response ("Not Found: ...") after the
+        # middleware has returned. request_finished clears it.
+        _current.set(request_id)
+        response = self.get_response(request)
         response[HEADER] = request_id
         return response
+
+
+def request_done(**kwargs) -> None:
+    _current.set("")
+
+
+request_finished.connect(request_done, dispatch_uid="readinggroup.requestid")
 
 
 class RequestIdFilter(logging.Filter):

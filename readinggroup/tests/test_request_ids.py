@@ -6,6 +6,7 @@ import json
 import logging.config
 import subprocess
 import sys
+from datetime import datetime
 
 import pytest
 from django.conf import settings
@@ -49,10 +50,13 @@ def test_every_line_of_a_request_and_of_the_task_it_queued_carries_the_id(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.get("/observed/queue", HTTP_X_REQUEST_ID="req-7")
     assert response.status_code == 200 and response.headers["X-Request-ID"] == "req-7"
+    client.get("/no-such-page", HTTP_X_REQUEST_ID="req-404")  # Django logs it after the middleware
     lines = {line["message"]: line for line in json_log()}
     assert lines["view queues a task"]["request_id"] == "req-7"
+    assert lines["Not Found: /no-such-page"]["request_id"] == "req-404"
     assert lines["task says hello"]["request_id"] == "req-7"
     assert {"timestamp", "levelname", "name"} <= lines["task says hello"].keys()
+    assert datetime.fromisoformat(lines["task says hello"]["timestamp"]).tzinfo is not None
     assert Message.objects.get(task=log_line.name).request_id == "req-7"
     assert requestid.current() == ""  # nothing left behind for the next request
 
