@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "papers",
     "meetings",
     "outbox",
+    "backups",
 ]
 
 MIDDLEWARE = [
