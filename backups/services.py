@@ -60,6 +60,8 @@ def backup_create(*, output: Path | None = None, progress: Progress = lambda tex
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".part")
     started = time.monotonic()
+    # A backup holds members' addresses and password hashes: readable by its owner only.
+    umask = os.umask(0o077)
     try:
         if _vendor() == "sqlite":
             progress(f"Copying the SQLite database to {path} (online backup API)…")
@@ -70,6 +72,7 @@ def backup_create(*, output: Path | None = None, progress: Progress = lambda tex
             _run_pg("pg_dump", ["--format=custom", f"--file={partial}"])
         partial.replace(path)
     finally:
+        os.umask(umask)
         partial.unlink(missing_ok=True)
     return Backup(path, path.stat().st_size, time.monotonic() - started)
 

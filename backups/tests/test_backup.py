@@ -25,6 +25,7 @@ def test_a_backup_restores_the_database_as_it_was(tmp_path, capsys):
     backup = tmp_path / "site.backup"
     call_command("backup", output=backup)
     assert "Wrote" in capsys.readouterr().out and backup.stat().st_size > 0
+    assert backup.stat().st_mode & 0o077 == 0  # members' data: for the owner's eyes only
 
     Source.objects.filter(name="deleted later").delete()
     SourceFactory(name="added later")
