@@ -102,3 +102,40 @@ def test_json_lines_leave_secret_urls_and_tokens_out_of_messages_tracebacks_and_
     assert line["message"] == "Internal Server Error: /meetings/calendar/[secret]/broken"
     assert "view failed" in line["exc_info"] and "[secret]/broken" in line["request"]
     assert TOKEN not in json.dumps(line)
+
+
+@pytest.mark.integration
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_logs_the_tasks_a_request_queued_under_the_requests_id(tmp_path):
+    """gunicorn -> outbox -> Redis -> Celery worker, as in production, with LOG_FORMAT=json."""
+    import httpx
+    from knox.models import AuthToken
+
+    from members.tests.factories import UserFactory
+    from readinggroup.tests import processes
+    from readinggroup.tests.processes import wait_for
+    from readinggroup.tests.standins import ArxivStandIn
+
+    _, token = AuthToken.objects.create(user=UserFactory(username="ada"))
+    with processes.redis_server(tmp_path) as redis, ArxivStandIn() as arxiv:
+        env = processes.app_env(tmp_path, REDIS_URL=redis.url(0), ARXIV_API_URL=arxiv.url, LOG_FORMAT="json")
+        with (
+            processes.web_server(env, tmp_path) as (_, base),
+            processes.celery_worker(env, tmp_path) as worker,
+        ):
+            response = httpx.post(
+                f"{base}/api/v1/papers/",
+                json={"reference": "2404.04321"},
+                headers={"Authorization": f"Token {token}", "X-Request-ID": "it-req-1"},
+                timeout=10,
+            )
+            assert response.status_code in {201, 202} and response.headers["X-Request-ID"] == "it-req-1"
+
+            def task_lines() -> list[dict]:
+                lines = [json.loads(text) for text in worker.log().splitlines() if text.startswith("{")]
+                return [line for line in lines if line.get("request_id") == "it-req-1"]
+
+            assert wait_for(lambda: any("succeeded" in line["message"] for line in task_lines()), 30, 0.2)
+    assert "fetch_paper_metadata" in " ".join(line["message"] for line in task_lines())
+    assert set(Message.objects.values_list("request_id", flat=True)) == {"it-req-1"}
