@@ -95,3 +95,41 @@ def test_a_sqlite_backup_is_a_plain_sqlite_database(tmp_path):
     call_command("backup", output=tmp_path / "copy.sqlite3")
     copy = sqlite3.connect(tmp_path / "copy.sqlite3")
     assert copy.execute("SELECT name FROM papers_source").fetchall() == [("kept",)]
+
+
+@pytest.mark.postgres
+def test_the_compose_backup_service_keeps_the_newest_backup_keep_dumps(tmp_path):
+    """The service's script, run three times in a row instead of once a day, into a folder here."""
+    import subprocess
+    from pathlib import Path
+
+    import yaml
+
+    compose = yaml.safe_load((Path(__file__).resolve().parents[2] / "docker-compose.yml").read_text())
+    service = compose["services"]["backup"]
+    assert service["environment"]["BACKUP_KEEP"] == "${BACKUP_KEEP:-7}"
+    script = (
+        service["command"][0]
+        .replace("$$", "$")  # compose's escape for a literal $
+        .replace("/backups", str(tmp_path))
+        .replace("while true", "for round in 1 2 3")
+        .replace("sleep 86400", "sleep 1")  # file names have whole seconds
+    )
+    db = connection.settings_dict
+    env = {
+        "PATH": os.environ["PATH"],
+        "PGHOST": db["HOST"] or "127.0.0.1",
+        "PGPORT": str(db["PORT"] or 5432),
+        "PGUSER": db["USER"],
+        "PGPASSWORD": db["PASSWORD"] or "",
+        "PGDATABASE": db["NAME"],
+        "BACKUP_KEEP": "2",
+    }
+    SourceFactory(name="kept")
+    result = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    dumps = sorted(tmp_path.glob("readinggroup-*.pgdump"))
+    assert len(dumps) == 2 and result.stdout.count("backup: wrote") == 3
+    assert all(dump.stat().st_mode & 0o077 == 0 for dump in dumps)
+    call_command("restore", dumps[-1], interactive=False)  # what the service wrote, restored by the command
+    assert _names() == ["kept"]
