@@ -89,3 +89,32 @@ def test_it_counts_task_failures_in_the_shared_cache(scrape):
     explode.apply([TOKEN], throw=False)
     explode.apply([TOKEN], throw=False)
     assert scrape()[key] == 2
+
+
+@pytest.mark.integration
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_with_several_gunicorn_workers_every_scrape_counts_all_their_requests(tmp_path):
+    """PROMETHEUS_MULTIPROC_DIR: whichever worker answers /metrics adds up every worker's counts."""
+    import httpx
+
+    from readinggroup.tests import processes
+
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    (folder / "counter_99999.db").write_bytes(b"left over from the last run")  # emptied at start
+    env = processes.app_env(tmp_path, METRICS_TOKEN=BEARER, PROMETHEUS_MULTIPROC_DIR=str(folder))
+    with processes.web_server(env, tmp_path, workers=2) as (_, base):
+        for _ in range(20):
+            assert httpx.get(f"{base}/no-such-page", timeout=5).status_code == 404
+        counts = set()
+        for _ in range(6):
+            text = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {BEARER}"}, timeout=5).text
+            [count] = [
+                sample.value
+                for family in text_string_to_metric_families(text)
+                for sample in family.samples
+                if sample.name == "readinggroup_http_requests_total" and sample.labels == {"status": "404"}
+            ]
+            counts.add(count)
+    assert counts == {20}
