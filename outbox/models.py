@@ -24,6 +24,8 @@ class Message(models.Model):
     )
     done_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # The request (or task) that queued it: the task's log lines carry it (readinggroup/requestid.py).
+    request_id = models.CharField(max_length=64, blank=True)
 
     class Meta:
         indexes = [

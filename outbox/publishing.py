@@ -22,6 +22,7 @@ from kombu.exceptions import KombuError
 logger = logging.getLogger(__name__)
 
 HEADER = "outbox_id"  # the message header that names the outbox row
+REQUEST_ID_HEADER = "request_id"  # the request that queued it (readinggroup.requestid.TASK_HEADER)
 BREAKER_SECONDS = 5.0
 
 
@@ -39,7 +40,14 @@ class Publisher:
         self._down_until = 0.0
 
     def publish(
-        self, task_name: str, args: list, kwargs: dict, message_id: int, *, probe: bool = False
+        self,
+        task_name: str,
+        args: list,
+        kwargs: dict,
+        message_id: int,
+        *,
+        probe: bool = False,
+        request_id: str = "",
     ) -> None:
         """Send one task message carrying its outbox id; BrokerUnavailable when the broker did not take it.
 
@@ -48,10 +56,11 @@ class Publisher:
         """
         if not probe and time.monotonic() < self._down_until:
             raise BrokerUnavailable("the broker was unreachable a moment ago")
+        headers = {HEADER: message_id, REQUEST_ID_HEADER: request_id}
         reused = getattr(self._local, "connection", None) is not None
         started = time.monotonic()
         try:
-            self._attempt(task_name, args, kwargs, message_id)
+            self._attempt(task_name, args, kwargs, headers)
         except BrokerUnavailable:
             # A connection kept from earlier may have died with a broker restart: one fresh
             # attempt, unless the first one already used up its time (a broker not answering).
@@ -59,27 +68,25 @@ class Publisher:
                 self._down_until = time.monotonic() + BREAKER_SECONDS
                 raise
             try:
-                self._attempt(task_name, args, kwargs, message_id)
+                self._attempt(task_name, args, kwargs, headers)
             except BrokerUnavailable:
                 self._down_until = time.monotonic() + BREAKER_SECONDS
                 raise
         self._down_until = 0.0
 
-    def _attempt(self, task_name: str, args: list, kwargs: dict, message_id: int) -> None:
+    def _attempt(self, task_name: str, args: list, kwargs: dict, headers: dict) -> None:
         connection = self._connection()
         try:
-            self._send(connection, task_name, args, kwargs, message_id)
+            self._send(connection, task_name, args, kwargs, headers)
         except (OSError, KombuError, *connection.connection_errors, *connection.channel_errors) as error:
             self._drop_connection()
             raise BrokerUnavailable(f"{type(error).__name__}: {error}") from error
 
-    def _send(
-        self, connection: Connection, task_name: str, args: list, kwargs: dict, message_id: int
-    ) -> None:
+    def _send(self, connection: Connection, task_name: str, args: list, kwargs: dict, headers: dict) -> None:
         # No retries anywhere: ensure_connection tries once, publish does not retry either.
         connection.ensure_connection(max_retries=0, timeout=self.timeout)
         task = self.app.tasks.get(task_name)
-        options = {"headers": {HEADER: message_id}, "connection": connection, "retry": False}
+        options = {"headers": headers, "connection": connection, "retry": False}
         if task is not None:  # its own options (queue, routing) apply
             task.apply_async(args, kwargs, **options)
         else:

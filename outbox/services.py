@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from outbox.models import Message
 from outbox.publishing import HEADER, BrokerUnavailable, Publisher
+from readinggroup import requestid
 from readinggroup.locks import advisory_locks_available, try_advisory_lock
 
 logger = logging.getLogger(__name__)
@@ -54,9 +55,12 @@ def enqueue(task, *args, **kwargs) -> Message:
 
 def enqueue_many(task, calls: list[tuple[tuple, dict]]) -> list[Message]:
     """Queue one message per (args, kwargs) in `calls`, written with one INSERT."""
-    retry_at = timezone.now() + PUBLISH_GRACE
+    retry_at, request_id = timezone.now() + PUBLISH_GRACE, requestid.current()
     messages = Message.objects.bulk_create(
-        [Message(task=task.name, args=list(a), kwargs=kw, next_attempt_at=retry_at) for a, kw in calls]
+        [
+            Message(task=task.name, args=list(a), kwargs=kw, next_attempt_at=retry_at, request_id=request_id)
+            for a, kw in calls
+        ]
     )
     schedule_publish(messages)
     return messages
@@ -88,7 +92,9 @@ def messages_publish(*, messages: list[Message], eager: bool = False) -> int:
             _run_eagerly(message)
         else:
             try:
-                publisher().publish(message.task, message.args, message.kwargs, message.pk)
+                publisher().publish(
+                    message.task, message.args, message.kwargs, message.pk, request_id=message.request_id
+                )
             except BrokerUnavailable as error:
                 left = [m.pk for m in messages[index:]]
                 logger.warning("Outbox messages %s not published (the relay will): %s", left, error)
@@ -105,7 +111,8 @@ def messages_publish(*, messages: list[Message], eager: bool = False) -> int:
 def _run_eagerly(message: Message) -> None:
     from readinggroup.celery import app
 
-    app.tasks[message.task].apply_async(message.args, message.kwargs, headers={HEADER: message.pk})
+    headers = {HEADER: message.pk, requestid.TASK_HEADER: message.request_id}
+    app.tasks[message.task].apply_async(message.args, message.kwargs, headers=headers)
 
 
 def _mark_published(message_ids: list[int]) -> None:
@@ -145,7 +152,14 @@ def messages_relay(*, limit: int = 100) -> RelayPass:
         )
         for message in due[:limit]:
             try:
-                publisher().publish(message.task, message.args, message.kwargs, message.pk, probe=True)
+                publisher().publish(
+                    message.task,
+                    message.args,
+                    message.kwargs,
+                    message.pk,
+                    probe=True,
+                    request_id=message.request_id,
+                )
             except BrokerUnavailable as error:
                 _record_failure([message.pk], error, retry_at=timezone.now())
                 failed, broker_down = failed + 1, True

@@ -5,6 +5,7 @@ DEBUG off); a typo in the environment should stop the site with a message instea
 """
 
 import os
+from email.utils import parseaddr
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -43,3 +44,24 @@ def env_list(name: str, *, default: list[str]) -> list[str]:
     if not raw:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_str(name: str, *, default: str = "", choices: tuple[str, ...] = ()) -> str:
+    """The variable's value, or `default` when it is unset or empty; one of `choices` when given."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if choices and raw not in choices:
+        raise ImproperlyConfigured(f"{name}={raw!r}: use one of {', '.join(choices)}.")
+    return raw
+
+
+def env_admins(name: str) -> list[tuple[str, str]]:
+    """(name, address) pairs from comma-separated `Name <address>` or bare addresses."""
+    admins = []
+    for item in env_list(name, default=[]):
+        display, address = parseaddr(item)
+        if "@" not in address:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not `Name <address>` or an e-mail address.")
+        admins.append((display or address, address))
+    return admins

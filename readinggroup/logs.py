@@ -15,8 +15,10 @@ not to log these paths in full (docs/operations.md, "Secrets in URLs and logs").
 import logging
 import re
 from collections.abc import Mapping
+from datetime import datetime
 
 from gunicorn import glogging
+from pythonjsonlogger import json as jsonlog
 
 SECRET = "[secret]"
 # Path prefix (kept) and the secret segment after it (replaced). Signed tokens may start
@@ -57,6 +59,29 @@ class RedactSecrets(logging.Filter):
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         return True
+
+
+class JsonFormatter(jsonlog.JsonFormatter):
+    """One JSON object a line (LOG_FORMAT=json), redacted like the text lines.
+
+    python-json-logger formats tracebacks afresh and writes every extra attribute of a record
+    (Django's `request`, say, whose repr holds the path): both are redacted here too, and
+    values JSON has no type for are written as their redacted text.
+    """
+
+    def formatException(self, ei) -> str:
+        return redact(super().formatException(ei))
+
+    def process_log_record(self, log_data: dict) -> dict:
+        return {key: _plain(value) for key, value in log_data.items()}
+
+
+def _plain(value):
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, datetime):  # the timestamp
+        return value.isoformat()
+    return redact(value if isinstance(value, str) else str(value))
 
 
 class GunicornLogger(glogging.Logger):

@@ -11,7 +11,7 @@ import environ
 from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 
-from readinggroup.envparse import env_bool, env_int, env_list
+from readinggroup.envparse import env_admins, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "papers",
     "meetings",
     "outbox",
+    "backups",
 ]
 
 MIDDLEWARE = [
@@ -459,3 +460,42 @@ LOGGING["loggers"]["django.server"] = {"handlers": ["console"], "level": "INFO",
 LOGGING["loggers"]["django"] = {"handlers": [], "propagate": True}
 # At DEBUG the template engine logs every missing variable with the whole template context.
 LOGGING["loggers"]["django.template"] = {"level": "INFO"}
+
+
+# --- Operations: errors, logs, metrics (issue 23; docs/monitoring.md) -------------------
+# Every log line of a request (and of the tasks it queued) names the request: readinggroup/requestid.py.
+MIDDLEWARE.insert(0, "readinggroup.requestid.RequestIdMiddleware")
+LOGGING["filters"]["request_id"] = {"()": "readinggroup.requestid.RequestIdFilter"}
+LOGGING["handlers"]["console"]["filters"].append("request_id")
+LOGGING["formatters"]["plain"]["format"] = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+# LOG_FORMAT=json: one JSON object a line, for a log search (python-json-logger).
+LOG_FORMAT = env_str("LOG_FORMAT", default="text", choices=("text", "json"))
+LOGGING["formatters"]["json"] = {
+    "()": "readinggroup.logs.JsonFormatter",
+    "fmt": "%(levelname)s %(name)s %(message)s",
+    "timestamp": True,
+}
+LOGGING["handlers"]["console"]["formatter"] = "json" if LOG_FORMAT == "json" else "plain"
+# A 500 or a failing task mails ADMINS (the `django` logger's own handlers were replaced above),
+# scrubbed of secrets and e-mail addresses; nobody when ADMINS is empty.
+ADMINS = env_admins("ADMINS")
+LOGGING["filters"]["require_debug_false"] = {"()": "django.utils.log.RequireDebugFalse"}
+LOGGING["handlers"]["mail_admins"] = {
+    "class": "readinggroup.error_reports.AdminEmailHandler",
+    "level": "ERROR",
+    "filters": ["require_debug_false"],
+}
+LOGGING["loggers"]["django"]["handlers"] = ["mail_admins"]
+LOGGING["loggers"]["celery.app.trace"] = {"handlers": ["mail_admins"]}
+# Error tracking (Sentry or a compatible service) when a DSN is set; personal data scrubbed.
+SENTRY_DSN = env_str("SENTRY_DSN")
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT")
+if SENTRY_DSN:
+    from readinggroup.error_reports import sentry_init
+
+    sentry_init(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT)
+# /metrics for Prometheus: 404 unless a token is set, then only with `Authorization: Bearer <token>`.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+MIDDLEWARE.insert(1, "readinggroup.metrics.RequestCountMiddleware")
+# Scraped over the private network; the token has crossed it already when a redirect would answer.
+SECURE_REDIRECT_EXEMPT.append(r"^metrics$")

@@ -4,6 +4,7 @@ from django.urls import include, path, reverse_lazy
 from members.auth_views import PasswordChangeView
 from papers.views import HomeView
 from readinggroup.health import healthz
+from readinggroup.metrics import metrics
 
 admin.site.site_header = "readinggroup administration"
 admin.site.site_title = "readinggroup admin"
@@ -11,6 +12,7 @@ admin.site.site_title = "readinggroup admin"
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     # The admin's own password page with the site's form, which also ends the API tokens.
     path(
         "admin/password_change/",

@@ -14,6 +14,7 @@ from django.utils import timezone
 from outbox import enqueue, services
 from outbox.models import Message
 from outbox.publishing import BrokerUnavailable, Publisher
+from readinggroup import requestid
 from readinggroup.celery import app
 
 pytestmark = pytest.mark.django_db
@@ -41,14 +42,16 @@ class FakePublisher:
 
     def __init__(self, *, down: bool = False, poison: int | None = None) -> None:
         self.sent: list[int] = []
+        self.request_ids: list[str] = []
         self.down, self.poison = down, poison
 
-    def publish(self, task_name, args, kwargs, message_id, *, probe=False) -> None:
+    def publish(self, task_name, args, kwargs, message_id, *, probe=False, request_id="") -> None:
         if self.down:
             raise BrokerUnavailable("connection refused")
         if message_id == self.poison:
             raise TypeError("cannot encode")
         self.sent.append(message_id)
+        self.request_ids.append(request_id)
 
 
 @pytest.fixture
@@ -147,7 +150,7 @@ def test_a_broker_that_goes_down_midway_leaves_the_rest_to_the_relay_at_once(bro
     messages = [Message.objects.create(task=record_effect.name, args=[value]) for value in range(3)]
     publish = broker.publish
 
-    def down_after_first(task_name, args, kwargs, message_id, *, probe=False):
+    def down_after_first(task_name, args, kwargs, message_id, *, probe=False, request_id=""):
         broker.down = bool(broker.sent)
         publish(task_name, args, kwargs, message_id, probe=probe)
 
@@ -189,6 +192,15 @@ def test_the_relay_publishes_due_messages_oldest_first_and_leaves_fresh_ones_alo
     assert broker.sent == [oldest.pk, older.pk]
     assert Message.objects.get(pk=fresh.pk).published_at is None
     assert services.messages_relay().published == 0  # published ones are not sent again
+
+
+def test_a_message_keeps_the_request_id_it_was_queued_under_for_the_relay(broker):
+    with requestid.bound("proxy-42"):
+        message = enqueue(record_effect, 1)
+    assert Message.objects.get(pk=message.pk).request_id == "proxy-42"
+    _due(message)
+    services.messages_relay()
+    assert broker.request_ids == ["proxy-42"]
 
 
 def test_the_relay_stops_at_the_first_broker_failure(broker):

@@ -282,12 +282,12 @@ def celery_worker(
 
 
 @contextlib.contextmanager
-def web_server(env: dict[str, str], tmp_path: Path) -> Iterator[tuple[Process, str]]:
+def web_server(env: dict[str, str], tmp_path: Path, *, workers: int = 1) -> Iterator[tuple[Process, str]]:
     """gunicorn serving the site (one process, four threads); yields (process, base URL) once it answers."""
     port = free_port(SERVER_PORTS)
     argv = [
         sys.executable, "-m", "gunicorn", "readinggroup.wsgi:application", "--bind", f"127.0.0.1:{port}",
-        "--workers", "1", "--threads", "4", "--timeout", "30", "--graceful-timeout", "2",
+        "--workers", str(workers), "--threads", "4", "--timeout", "30", "--graceful-timeout", "2",
         "--no-control-socket",  # its default path in $HOME would be shared by parallel servers
     ]  # fmt: skip
     web = Process("gunicorn", argv, env, tmp_path / "gunicorn.log")

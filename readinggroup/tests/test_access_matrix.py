@@ -72,6 +72,8 @@ MATRIX: dict[str, dict[str, tuple]] = {
     # Site
     "home": {"GET": PUBLIC},
     "healthz": {"GET": ANYONE, "POST": (405,) * 5},
+    # Off without METRICS_TOKEN; then the bearer token opens it, not a role (test_metrics.py).
+    "metrics": {"GET": (404,) * 5, "POST": (405,) * 5},
     # Accounts (django.contrib.auth)
     "login": {"GET": ANYONE, "POST": (302,) * 5},
     "logout": {"GET": (405,) * 5, "POST": (302,) * 5},
