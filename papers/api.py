@@ -19,6 +19,7 @@ from readinggroup.rest.conditional import Validators, answer_unchanged_quickly
 from readinggroup.rest.errors import Conflict, service_errors
 from readinggroup.rest.pagination import KeysetPagination, typed_cursor_values
 from readinggroup.rest.permissions import is_organiser
+from readinggroup.rest.throttles import SUGGEST_LIMITED, SuggestThrottle, seconds_to_wait
 
 BIGINT = 2**63 - 1
 
@@ -348,7 +349,8 @@ class PaperViewSet(viewsets.GenericViewSet):
         description=(
             "Add a paper by reference. " + services.SUGGEST_FORMS + " A new paper waits (pending) "
             "while its details are fetched. Anything else is a 400 that says which forms are "
-            "accepted; a paper the organisers hid is a 409."
+            "accepted; a paper the organisers hid is a 409. Suggestions, here and on the web "
+            "together, are limited per member (SUGGEST_RATE, 20 an hour by default): beyond, a 429."
         ),
         request=SuggestInputSerializer,
         examples=[
@@ -368,6 +370,9 @@ class PaperViewSet(viewsets.GenericViewSet):
     def create(self, request: Request) -> Response:
         data = SuggestInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        # SUGGEST_RATE, counted with the web form's suggestions: each new paper queues a fetch.
+        if (seconds := seconds_to_wait(SuggestThrottle(), request)) is not None:
+            raise exceptions.Throttled(seconds, detail=SUGGEST_LIMITED)
         with service_errors(conflict=True):
             paper, created = services.paper_suggest(
                 user=request.user, reference=data.validated_data["reference"]

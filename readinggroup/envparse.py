@@ -43,3 +43,15 @@ def env_list(name: str, *, default: list[str]) -> list[str]:
     if not raw:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+RATE_PERIODS = ("second", "minute", "hour", "day")
+
+
+def env_rate(name: str, *, default: str) -> str:
+    """A request rate as DRF's throttles read it: N/second, N/minute, N/hour or N/day."""
+    raw = os.environ.get(name, "").strip().lower() or default
+    count, _, period = raw.partition("/")
+    if not count.isdigit() or period not in RATE_PERIODS:
+        raise ImproperlyConfigured(f"{name}={raw!r}: write N/second, N/minute, N/hour or N/day.")
+    return raw
