@@ -349,7 +349,8 @@ class PaperViewSet(viewsets.GenericViewSet):
         description=(
             "Add a paper by reference. " + services.SUGGEST_FORMS + " A new paper waits (pending) "
             "while its details are fetched. Anything else is a 400 that says which forms are "
-            "accepted; a paper the organisers hid is a 409. Suggestions, here and on the web "
+            "accepted. A paper the organisers hid, or one another member suggested that is not "
+            "listed yet, is a 409 that shows none of its details. Suggestions, here and on the web "
             "together, are limited per member (SUGGEST_RATE, 20 an hour by default): beyond, a 429."
         ),
         request=SuggestInputSerializer,
@@ -378,9 +379,12 @@ class PaperViewSet(viewsets.GenericViewSet):
                 user=request.user, reference=data.validated_data["reference"]
             )
         if paper.status == Paper.Status.HIDDEN:
-            raise Conflict("This paper is on the site already, but the organisers hid it.")
-        # The suggester sees what they asked for, pending or not.
-        paper = paper_detail_queryset(user=request.user, papers=Paper.objects.all()).get(pk=paper.pk)
+            raise Conflict(services.SUGGESTED_HIDDEN)
+        # The answer shows what a GET would: the pending paper I suggested, not one another
+        # member suggested (its details stay out of sight until an organiser lists it).
+        paper = paper_detail_queryset(user=request.user).filter(pk=paper.pk).first()
+        if paper is None:
+            raise Conflict(services.SUGGESTED_PENDING)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(self.get_serializer(paper).data, status=code)
 

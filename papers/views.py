@@ -266,6 +266,11 @@ class SuggestView(LoginRequiredMixin, FormView):
                 for message in messages_:
                     form.add_error(field if field in form.fields else None, message)
             return self.form_invalid(form)
+        if not paper_visible(user=self.request.user).filter(pk=paper.pk).exists():
+            # As its page would be a 404: say why, without its title (the API answers a 409).
+            hidden = paper.status == Paper.Status.HIDDEN
+            form.add_error("reference", services.SUGGESTED_HIDDEN if hidden else services.SUGGESTED_PENDING)
+            return self.form_invalid(form)
         if created:
             messages.success(self.request, f"Thanks: “{paper.title}” was added. Its details are on the way.")
         else:
