@@ -532,7 +532,8 @@ def test_organisers_remove_votes_in_the_admin_only_through_the_vote_service(clie
 # One rule decides what only members see (Meeting/AgendaItem.hidden_fields_for, see
 # docs/security.md); the page and the API must show exactly the same, for every role.
 
-VISITORS = ("anon", "private", "member", "organiser")
+# "private": an anonymous visitor with SITE_PUBLIC off; "member-private": a member then.
+VISITORS = ("anon", "private", "member", "member-private", "organiser")
 MEETING_FIELDS = {
     *("id", "title", "starts_at", "ends_at", "location", "status", "capacity", "rsvp_counts"),
     *("my_rsvp", "agenda", "video_url", "slides_url", "recording_url"),
@@ -575,8 +576,8 @@ def _secrets(world: World) -> None:
 
 
 def _visitor(role: str, world: World, organiser, settings, *, api: bool) -> Client:
-    settings.SITE_PUBLIC = role != "private"
-    user = {"member": world.member, "organiser": organiser}.get(role)
+    settings.SITE_PUBLIC = not role.endswith("private")
+    user = {"member": world.member, "member-private": world.member, "organiser": organiser}.get(role)
     return _client("member" if user else "anon", world, {"member": user}, api)
 
 
@@ -585,7 +586,7 @@ def test_a_session_shows_the_same_members_only_fields_on_its_page_and_in_the_api
     role, world, organiser, fast
 ):
     _secrets(world)
-    members = role in ("member", "organiser")
+    members = role in ("member", "member-private", "organiser")
     api = _visitor(role, world, organiser, fast, api=True)
     detail = api.get(reverse("api:meeting-detail", args=[world.meeting.pk]))
     listed = api.get(reverse("api:meeting-list"))
