@@ -28,20 +28,22 @@ ITEM_ID = OpenApiParameter(
 
 
 class MembersOnlyFieldsMixin:
-    """Fields listed in `member_fields` are left out of responses to anonymous clients.
+    """Leaves out what the model's rule (`hidden_fields_for`, the one the pages use) hides from
+    the client asking; `derived` fields (notes_html) go with the field they are made from.
 
-    Declare them `required=False` (and not read-only) so the schema marks them optional."""
+    Declare those fields `required=False` (and not read-only) so the schema marks them optional."""
 
-    member_fields: tuple[str, ...] = ()
+    rule_model: type[Meeting] | type[AgendaItem]
+    derived: dict[str, str] = {}
 
     def get_fields(self):
         fields = super().get_fields()
-        request = self.context.get("request")
         if getattr(self.context.get("view"), "swagger_fake_view", False):
             return fields  # the schema shows every field
-        if request is not None and not request.user.is_authenticated:
-            for name in self.member_fields:
-                fields.pop(name, None)
+        request = self.context.get("request")
+        hidden = self.rule_model.hidden_fields_for(request.user if request is not None else None)
+        for name in [*hidden, *(d for d, source in self.derived.items() if source in hidden)]:
+            fields.pop(name, None)
         return fields
 
 
@@ -74,7 +76,7 @@ class AgendaItemSerializer(MembersOnlyFieldsMixin, serializers.Serializer):
     offers = OfferSerializer(many=True, required=False, help_text="Members only: who offered to present it.")
     my_offer = serializers.SerializerMethodField(help_text="Whether I offered to present it.")
 
-    member_fields = ("offers",)
+    rule_model = AgendaItem
 
     def get_my_offer(self, item: AgendaItem) -> bool:
         user = self.context["request"].user
@@ -102,10 +104,12 @@ class MeetingSerializer(MembersOnlyFieldsMixin, serializers.ModelSerializer):
     video_url = serializers.CharField(
         required=False, help_text="Members only: the video call link; may be empty."
     )
-    slides_url = serializers.CharField(help_text="Slides; may be empty.")
-    recording_url = serializers.CharField(help_text="Recording; may be empty.")
+    slides_url = serializers.CharField(required=False, help_text="Members only: slides; may be empty.")
+    recording_url = serializers.CharField(
+        required=False, help_text="Members only: the recording; may be empty."
+    )
 
-    member_fields = ("video_url",)
+    rule_model = Meeting
 
     class Meta:
         model = Meeting
@@ -124,7 +128,7 @@ class MeetingSerializer(MembersOnlyFieldsMixin, serializers.ModelSerializer):
             "my_rsvp",
             "agenda",
         ]
-        read_only_fields = [f for f in fields if f != "video_url"]
+        read_only_fields = [f for f in fields if f not in Meeting.MEMBERS_ONLY_FIELDS]
 
     @extend_schema_field(MyRsvpSerializer(allow_null=True))
     def get_my_rsvp(self, meeting: Meeting) -> dict | None:
@@ -139,7 +143,7 @@ class MeetingDetailSerializer(MeetingSerializer):
     notes = serializers.CharField(required=False, help_text="Members only: notes in Markdown.")
     notes_html = serializers.CharField(required=False, help_text="Members only: the notes as sanitised HTML.")
 
-    member_fields = ("video_url", "notes", "notes_html")
+    derived = {"notes_html": "notes"}
 
     class Meta(MeetingSerializer.Meta):
         fields = [*MeetingSerializer.Meta.fields, "notes", "notes_html"]

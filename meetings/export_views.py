@@ -14,6 +14,14 @@ from papers.bibtex import papers_to_bibtex
 from papers.csv_export import csv_response
 from papers.export_views import bibtex_response
 from papers.models import PaperAuthor
+from readinggroup.rest.throttles import (
+    EXPORT_LIMITED,
+    CalendarThrottle,
+    ExportThrottle,
+    seconds_to_wait,
+    too_many_requests,
+    web_throttle,
+)
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 
@@ -32,6 +40,7 @@ def _ics(body: bytes, filename: str, *, private: bool) -> HttpResponse:
 
 
 @require_GET
+@web_throttle(CalendarThrottle)
 def public_calendar(request: HttpRequest) -> HttpResponse:
     """Every session of the last year and all coming ones."""
     if _needs_login(request):
@@ -46,6 +55,8 @@ def member_calendar(request: HttpRequest, token: str) -> HttpResponse:
     user = User.objects.filter(calendar_token=token, is_active=True).first()
     if user is None:
         raise Http404("No calendar at this address: the link may have been renewed.")
+    if (seconds := seconds_to_wait(CalendarThrottle(member=user), request)) is not None:
+        return too_many_requests(seconds, EXPORT_LIMITED)
     meetings = list(calendar.member_meetings(user))
     body = calendar.build_calendar(
         meetings,
@@ -67,6 +78,7 @@ def _agenda(meeting: Meeting) -> QuerySet:
 
 
 @require_GET
+@web_throttle(ExportThrottle)
 def meeting_bibtex(request: HttpRequest, pk: int) -> HttpResponse:
     """The papers of one session's agenda as BibTeX, in agenda order."""
     if _needs_login(request):

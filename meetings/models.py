@@ -8,6 +8,11 @@ from django.utils import timezone
 from papers.models import http_url
 
 
+def hidden_from(user, members_only: frozenset[str]) -> frozenset[str]:
+    """Which of the `members_only` fields `user` may not see: all of them unless logged in."""
+    return frozenset() if user is not None and user.is_authenticated else members_only
+
+
 class MeetingQuerySet(models.QuerySet):
     def upcoming(self, now=None) -> "MeetingQuerySet":
         return self.filter(ends_at__gte=now or timezone.now()).order_by("starts_at", "id")
@@ -42,6 +47,11 @@ class Meeting(models.Model):
 
     objects = MeetingQuerySet.as_manager()
 
+    # The one rule for what only members see of a session: its page, the API and the calendars
+    # all ask hidden_fields_for() (docs/security.md). The call link would let anyone join the
+    # call, and the material is the group's own; everything else of a session is public.
+    MEMBERS_ONLY_FIELDS = frozenset({"video_url", "slides_url", "recording_url", "notes"})
+
     class Meta:
         ordering = ["-starts_at", "-id"]
         constraints = [
@@ -70,6 +80,11 @@ class Meeting(models.Model):
         """Planned and not started yet: RSVPs and offers to present are still taken."""
         return self.status == self.Status.PLANNED and self.starts_at > timezone.now()
 
+    @classmethod
+    def hidden_fields_for(cls, user) -> frozenset[str]:
+        """The members-only fields this visitor (None or anonymous: nobody logged in) may not see."""
+        return hidden_from(user, cls.MEMBERS_ONLY_FIELDS)
+
     def notes_html(self) -> str:
         """The notes rendered from Markdown and sanitised: safe to put in a page."""
         from meetings.markdown import render_markdown
@@ -89,6 +104,9 @@ class AgendaItem(models.Model):
     )
     order = models.PositiveSmallIntegerField(default=0)
 
+    # Who offered to present (PresenterOffer rows) is for members, as the session's material is.
+    MEMBERS_ONLY_FIELDS = frozenset({"offers"})
+
     class Meta:
         ordering = ["meeting", "order", "id"]
         constraints = [
@@ -97,6 +115,10 @@ class AgendaItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order + 1}. {self.paper}"
+
+    @classmethod
+    def hidden_fields_for(cls, user) -> frozenset[str]:
+        return hidden_from(user, cls.MEMBERS_ONLY_FIELDS)
 
 
 class RSVP(models.Model):

@@ -91,6 +91,9 @@ class MeetingDetailView(ReadAccessMixin, DetailView):
         context = super().get_context_data(**kwargs)
         context.update(rsvp_context(self.request, self.object))
         user = self.request.user
+        # The API leaves out the same fields (meetings.api.MembersOnlyFieldsMixin).
+        context["hidden"] = Meeting.hidden_fields_for(user)
+        context["item_hidden"] = AgendaItem.hidden_fields_for(user)
         for item in self.object.agenda.all():
             item.i_offered = user.is_authenticated and any(o.user_id == user.pk for o in item.offers.all())
             item.i_present = user.is_authenticated and item.presenter_id == user.pk

@@ -17,6 +17,15 @@ from papers.services import (
     source_queue_fetch,
 )
 from readinggroup.admin_actions import intermediate_form
+from readinggroup.rest.throttles import EXPORT_LIMITED, ExportThrottle, seconds_to_wait, try_again
+
+
+def export_refused(modeladmin: admin.ModelAdmin, request: HttpRequest) -> bool:
+    """Over EXPORT_RATE: the change list says so instead of exporting."""
+    seconds = seconds_to_wait(ExportThrottle(), request)
+    if seconds is not None:
+        modeladmin.message_user(request, try_again(EXPORT_LIMITED, seconds), messages.ERROR)
+    return seconds is not None
 
 
 class PaperAuthorInline(admin.TabularInline):
@@ -127,7 +136,7 @@ class PaperAdmin(admin.ModelAdmin):
 
     @admin.action(description="Export selected papers as CSV")
     def export_csv(self, request: HttpRequest, queryset: QuerySet):
-        return papers_csv(queryset)
+        return None if export_refused(self, request) else papers_csv(queryset)
 
 
 @admin.register(Author)
@@ -183,7 +192,7 @@ class VoteAdmin(admin.ModelAdmin):
 
     @admin.action(description="Export selected votes as CSV")
     def export_csv(self, request: HttpRequest, queryset: QuerySet):
-        return votes_csv(queryset)
+        return None if export_refused(self, request) else votes_csv(queryset)
 
 
 @admin.register(Source)

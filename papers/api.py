@@ -19,6 +19,7 @@ from readinggroup.rest.conditional import Validators, answer_unchanged_quickly
 from readinggroup.rest.errors import Conflict, service_errors
 from readinggroup.rest.pagination import KeysetPagination, typed_cursor_values
 from readinggroup.rest.permissions import is_organiser
+from readinggroup.rest.throttles import SUGGEST_LIMITED, SuggestThrottle, seconds_to_wait
 
 BIGINT = 2**63 - 1
 
@@ -348,7 +349,9 @@ class PaperViewSet(viewsets.GenericViewSet):
         description=(
             "Add a paper by reference. " + services.SUGGEST_FORMS + " A new paper waits (pending) "
             "while its details are fetched. Anything else is a 400 that says which forms are "
-            "accepted; a paper the organisers hid is a 409."
+            "accepted. A paper the organisers hid, or one another member suggested that is not "
+            "listed yet, is a 409 that shows none of its details. Suggestions, here and on the web "
+            "together, are limited per member (SUGGEST_RATE, 20 an hour by default): beyond, a 429."
         ),
         request=SuggestInputSerializer,
         examples=[
@@ -368,14 +371,20 @@ class PaperViewSet(viewsets.GenericViewSet):
     def create(self, request: Request) -> Response:
         data = SuggestInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        # SUGGEST_RATE, counted with the web form's suggestions: each new paper queues a fetch.
+        if (seconds := seconds_to_wait(SuggestThrottle(), request)) is not None:
+            raise exceptions.Throttled(seconds, detail=SUGGEST_LIMITED)
         with service_errors(conflict=True):
             paper, created = services.paper_suggest(
                 user=request.user, reference=data.validated_data["reference"]
             )
         if paper.status == Paper.Status.HIDDEN:
-            raise Conflict("This paper is on the site already, but the organisers hid it.")
-        # The suggester sees what they asked for, pending or not.
-        paper = paper_detail_queryset(user=request.user, papers=Paper.objects.all()).get(pk=paper.pk)
+            raise Conflict(services.SUGGESTED_HIDDEN)
+        # The answer shows what a GET would: the pending paper I suggested, not one another
+        # member suggested (its details stay out of sight until an organiser lists it).
+        paper = paper_detail_queryset(user=request.user).filter(pk=paper.pk).first()
+        if paper is None:
+            raise Conflict(services.SUGGESTED_PENDING)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(self.get_serializer(paper).data, status=code)
 

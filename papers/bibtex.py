@@ -3,6 +3,8 @@
 Entries are @misc, as arXiv's own export writes them (we know no journal). Text
 fields are LaTeX-encoded (accents, %, &, _ ...); identifiers and URLs stay verbatim,
 because BibTeX styles print them with \\url and friends, where escapes would show.
+Every value's braces pair up (see balanced): titles come from outside sources, and BibTeX
+ends a field at the first brace that closes more than were opened, escaped or not.
 """
 
 import re
@@ -22,17 +24,39 @@ from papers.models import Paper
 
 VERBATIM_FIELDS = frozenset({"url", "doi", "eprint", "archiveprefix", "primaryclass"})
 STOP_WORDS = frozenset({"a", "an", "the", "on", "of", "in", "for", "and", "to", "with", "towards"})
+# A brace as BibTeX sees it: "\\}" (LaTeX's escaped brace) counts as one as much as "}" does.
+BRACE = re.compile(r"\\?[{}]")
+
+
+def balanced(value: str) -> str:
+    """The value with a space for each brace BibTeX could not pair (with its escaping backslash).
+
+    A title such as "Robust }, year = 1999, note = 1337, x = {" would otherwise end its field
+    early and write fields of its own. BibTeX has no way to write a lone brace; a space (not
+    nothing) keeps words apart and "$}$" from becoming "$$". Paired braces, escaped or not, stay.
+    """
+    opened: list[re.Match] = []
+    unpaired: list[re.Match] = []
+    for brace in BRACE.finditer(value):
+        if brace.group().endswith("{"):
+            opened.append(brace)
+        elif opened:
+            opened.pop()
+        else:
+            unpaired.append(brace)
+    for brace in sorted([*unpaired, *opened], key=lambda m: m.start(), reverse=True):
+        value = f"{value[: brace.start()]} {value[brace.end() :]}"
+    return value
 
 
 class TextLatexEncoding(LatexEncodingMiddleware):
-    """LaTeX-encode every field except identifiers and URLs."""
+    """LaTeX-encode every field except identifiers and URLs; then balance every field's braces."""
 
     def transform_entry(self, entry: Entry, library: Library):
         verbatim = {field.key: field.value for field in entry.fields if field.key.lower() in VERBATIM_FIELDS}
         block = super().transform_entry(entry, library)
         for field in block.fields:
-            if field.key in verbatim:
-                field.value = verbatim[field.key]
+            field.value = balanced(verbatim.get(field.key, field.value))
         return block
 
 
@@ -50,7 +74,7 @@ def citation_key(paper: Paper, authors: list[str]) -> str:
 
 
 def _braces_free(url: str) -> str:
-    # A brace would end the field early; percent-encoding keeps the URL the same.
+    # A brace would end the field early; percent-encoding keeps the URL (or DOI) the same.
     return url.replace("{", "%7B").replace("}", "%7D")
 
 
@@ -66,7 +90,7 @@ def paper_entry(paper: Paper, key: str, authors: list[str]) -> Entry:
         if paper.categories:
             fields.append(Field("primaryclass", paper.categories[0]))
     if paper.doi:
-        fields.append(Field("doi", paper.doi))
+        fields.append(Field("doi", _braces_free(paper.doi)))
     url = paper.url or (f"https://arxiv.org/abs/{paper.arxiv_id}" if paper.arxiv_id else "")
     if url:
         fields.append(Field("url", _braces_free(url)))

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 from papers.bibtex import papers_to_bibtex
 from papers.filters import PaperFilter
 from papers.selectors import for_export, paper_browse
+from readinggroup.rest.throttles import ExportThrottle, web_throttle
 
 # Most entries in one export; a reference manager import beyond that is a mistake.
 BIBTEX_LIMIT = 1000
@@ -20,6 +21,7 @@ def bibtex_response(body: str, filename: str) -> HttpResponse:
 
 
 @require_GET
+@web_throttle(ExportThrottle)
 def papers_bibtex(request: HttpRequest) -> HttpResponse:
     """BibTeX of the papers the list filters select, in the list's order.
 

@@ -143,6 +143,12 @@ def _existing(paper: Paper) -> Paper | None:
     return Paper.objects.filter(doi=paper.doi).first()
 
 
+# What a member is told when the paper they suggest is here already but out of their sight (a GET
+# of it would be a 404): neither the API nor the page then shows its title or details.
+SUGGESTED_HIDDEN = "This paper is on the site already, but the organisers hid it."
+SUGGESTED_PENDING = "This paper was suggested already and waits for an organiser to list it."
+
+
 def paper_suggest(*, user, reference: str) -> tuple[Paper, bool]:
     """Add a paper by arXiv URL or id, Hugging Face paper URL or DOI; (paper, created).
 

@@ -36,6 +36,7 @@ from papers.selectors import (
 from papers.services import paper_vote_set
 from readinggroup.access import ReadAccessMixin
 from readinggroup.paging import UncountedPaginator
+from readinggroup.rest.throttles import SUGGEST_LIMITED, SuggestThrottle, seconds_to_wait, try_again
 from readinggroup.web import member_action, redirect_back, vary_on_htmx
 
 HOME_TABS = {
@@ -250,6 +251,12 @@ class SuggestView(LoginRequiredMixin, FormView):
     extra_context = {"nav": "suggest"}
 
     def form_valid(self, form: SuggestForm) -> HttpResponse:
+        # SUGGEST_RATE, counted with the API's suggestions: each new paper queues a fetch.
+        if (seconds := seconds_to_wait(SuggestThrottle(), self.request)) is not None:
+            form.add_error(None, try_again(SUGGEST_LIMITED, seconds))
+            response = self.form_invalid(form)
+            response.status_code, response["Retry-After"] = 429, str(seconds)
+            return response
         try:
             paper, created = services.paper_suggest(
                 user=self.request.user, reference=form.cleaned_data["reference"]
@@ -258,6 +265,11 @@ class SuggestView(LoginRequiredMixin, FormView):
             for field, messages_ in _errors_by_field(error).items():
                 for message in messages_:
                     form.add_error(field if field in form.fields else None, message)
+            return self.form_invalid(form)
+        if not paper_visible(user=self.request.user).filter(pk=paper.pk).exists():
+            # As its page would be a 404: say why, without its title (the API answers a 409).
+            hidden = paper.status == Paper.Status.HIDDEN
+            form.add_error("reference", services.SUGGESTED_HIDDEN if hidden else services.SUGGESTED_PENDING)
             return self.form_invalid(form)
         if created:
             messages.success(self.request, f"Thanks: “{paper.title}” was added. Its details are on the way.")

@@ -65,3 +65,15 @@ def env_admins(name: str) -> list[tuple[str, str]]:
             raise ImproperlyConfigured(f"{name}: {item!r} is not `Name <address>` or an e-mail address.")
         admins.append((display or address, address))
     return admins
+
+
+RATE_PERIODS = ("second", "minute", "hour", "day")
+
+
+def env_rate(name: str, *, default: str) -> str:
+    """A request rate as DRF's throttles read it: N/second, N/minute, N/hour or N/day."""
+    raw = os.environ.get(name, "").strip().lower() or default
+    count, _, period = raw.partition("/")
+    if not count.isdigit() or period not in RATE_PERIODS:
+        raise ImproperlyConfigured(f"{name}={raw!r}: write N/second, N/minute, N/hour or N/day.")
+    return raw

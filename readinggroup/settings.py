@@ -11,7 +11,7 @@ import environ
 from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 
-from readinggroup.envparse import env_admins, env_bool, env_int, env_list, env_str
+from readinggroup.envparse import env_admins, env_bool, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -303,6 +303,11 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNICODE_JSON": True,
 }
+# Exports and suggestions, on the pages and in the API alike (readinggroup/rest/throttles.py, end):
+# per member when logged in, else per client address. Calendars apart: apps poll every ~15 minutes.
+EXPORT_RATE = env_rate("EXPORT_RATE", default="30/hour")  # BibTeX and CSV
+CALENDAR_RATE = env_rate("CALENDAR_RATE", default="120/hour")  # iCal feeds; a member's per owner
+SUGGEST_RATE = env_rate("SUGGEST_RATE", default="20/hour")  # per member: each queues a fetch
 API_PAGE_SIZE = env_int("API_PAGE_SIZE", default=20, minimum=1)
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", default=100, minimum=API_PAGE_SIZE)
 REST_KNOX = {

@@ -32,3 +32,17 @@ def test_the_session_export_runs_a_fixed_number_of_queries(client, django_assert
         agenda_add(meeting=meeting, paper=PaperFactory())
     with django_assert_max_num_queries(3):
         client.get(reverse("meetings:bibtex", args=[meeting.pk]))
+
+
+def test_a_hostile_title_on_the_agenda_writes_no_field_of_its_own(client):
+    meeting = MeetingFactory()
+    hostile = "Robust Graph Learning }, year = 1999, note = 1337, x = 1"
+    agenda_add(meeting=meeting, paper=PaperFactory(title=hostile, authors=["Ann Lee"], doi="10.1000/x"))
+    text = client.get(reverse("meetings:bibtex", args=[meeting.pk])).content.decode()
+    # As BibTeX reads it: every brace counts, escaped or not (bibtexparser skips escaped ones).
+    library = bibtexparser.parse_string(text.replace("\\", "/"))
+    assert library.failed_blocks == []
+    (entry,) = library.entries
+    assert set(entry.fields_dict) == {"title", "author", "year", "month", "doi", "abstract"}
+    assert entry.fields_dict["author"].value == "Ann Lee"
+    assert "year = 1999" in entry.fields_dict["title"].value

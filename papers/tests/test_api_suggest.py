@@ -65,6 +65,30 @@ def test_a_paper_the_organisers_hid_is_a_409(api, member):
     assert response.json()["code"] == "conflict"
 
 
+def test_another_members_pending_paper_answers_as_its_get_does_without_details(
+    api, member, other_member, organiser
+):
+    theirs = PaperFactory(
+        title="Their secret title",
+        doi="10.1234/theirs",
+        status=Paper.Status.PENDING,
+        submitted_by=other_member,
+    )
+    response = api(member).post(LIST, {"reference": "10.1234/theirs"}, format="json")
+    assert api(member).get(f"/api/v1/papers/{theirs.pk}/").status_code == 404
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "This paper was suggested already and waits for an organiser to list it.",
+        "code": "conflict",
+        "errors": {},
+    }
+    # Whoever may open it gets it, as from a GET.
+    for user in (other_member, organiser):
+        again = api(user).post(LIST, {"reference": "10.1234/theirs"}, format="json")
+        assert (again.status_code, again.json()["title"]) == (200, "Their secret title")
+    assert Paper.objects.count() == 1
+
+
 @pytest.mark.parametrize("reference", ["a paper about cats", "https://example.org/paper.pdf", "12345"])
 def test_an_unrecognised_reference_is_a_400_listing_the_accepted_forms(api, member, reference):
     response = api(member).post(LIST, {"reference": reference}, format="json")

@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, datetime
 
 import bibtexparser
@@ -112,3 +113,59 @@ def test_the_list_export_runs_a_fixed_number_of_queries(client, django_assert_ma
         PaperFactory(tags=[TagFactory(name=f"t{i % 4}")])
     with django_assert_max_num_queries(4):
         client.get(reverse("papers:bibtex"))
+
+
+# --- Hostile values: titles and names come from outside sources ----------------------------------
+
+HOSTILE = [
+    "Robust Graph Learning }, year = 1999, note = 1337, x = 1",
+    "Robust Graph Learning \\}, year = {1999}, note = {1337",
+    "Closing early } and opening late {",
+    "}}}{{{ braces only the wrong way round",
+    "Nested {deep {deeper}} and one } stray",
+    "@misc{evil, title = {Injected}}",
+    "Math $x^{2}$ kept, math $}$ broken",
+]
+
+
+def _as_bibtex_reads(text: str):
+    """The entries as BibTeX itself reads them: it counts every brace, escaped or not, where
+    bibtexparser skips escaped ones; without backslashes both count alike."""
+    library = bibtexparser.parse_string(text.replace("\\", "/"))
+    assert library.failed_blocks == [], [block.error for block in library.failed_blocks]
+    return library.entries
+
+
+def _characters(text: str) -> str:
+    """What must survive a round trip: every character but braces and spaces, in order."""
+    return re.sub(r"[{}\s]", "", text)
+
+
+@pytest.mark.parametrize("hostile", HOSTILE)
+def test_hostile_values_round_trip_without_writing_fields_of_their_own(hostile):
+    paper = PaperFactory(
+        title=hostile,
+        authors=[f"Ann {hostile}", "Bo Chen"],
+        abstract=hostile,
+        keywords=[hostile],
+        categories=[hostile],
+        arxiv_id="2401.01234",
+        doi=f"10.1000/{hostile.lower()}",
+        published_at=datetime(2024, 1, 2, tzinfo=UTC),
+    )
+    text = papers_to_bibtex(Paper.objects.filter(pk=paper.pk).prefetch_related("authorships__author"))
+    (entry,) = _as_bibtex_reads(text)
+    fields = _fields(entry)
+    assert set(fields) == {
+        *("title", "author", "year", "month", "eprint", "archiveprefix", "primaryclass", "doi"),
+        *("url", "keywords", "abstract"),
+    }
+    assert (fields["year"], fields["month"], fields["eprint"]) == ("2024", "jan", "2401.01234")
+    (decoded,) = _parse(text).entries
+    survived = {key: _characters(value) for key, value in _fields(decoded).items()}
+    for key in ("title", "abstract", "keywords"):
+        assert survived[key] == _characters(hostile), key
+    # Identifiers are not LaTeX-encoded: a backslash escaping a lone brace goes with it.
+    assert survived["primaryclass"] == _characters(hostile.replace("\\}", "}"))
+    assert survived["author"] == _characters(f"Ann {hostile} and Bo Chen")
+    assert f"doi = {{{paper.doi.replace('{', '%7B').replace('}', '%7D')}}}," in text  # as in a URL

@@ -279,3 +279,30 @@ def test_suggesting_a_doi_with_dot_segments_is_a_form_error(client, member):
     assert response.status_code == 200
     assert "segment" in response.context["form"].errors["reference"][0]
     assert not Paper.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        (Paper.Status.PENDING, "This paper was suggested already and waits for an organiser to list it."),
+        (Paper.Status.HIDDEN, "This paper is on the site already, but the organisers hid it."),
+    ],
+)
+def test_suggesting_a_paper_i_may_not_open_says_why_without_its_details(
+    client, member, other_member, status, message
+):
+    theirs = PaperFactory(
+        title="Their secret title", arxiv_id="2601.00001", status=status, submitted_by=other_member
+    )
+    client.force_login(member)
+    response = client.post(reverse("papers:suggest"), {"reference": "2601.00001"})
+    assert response.status_code == 200 and response.context["form"].errors == {"reference": [message]}
+    assert "Their secret title" not in response.content.decode()
+    assert client.get(theirs.get_absolute_url()).status_code == 404  # as its page
+
+
+def test_organisers_suggesting_a_pending_paper_are_taken_to_it(client, organiser, other_member):
+    theirs = PaperFactory(arxiv_id="2601.00001", status=Paper.Status.PENDING, submitted_by=other_member)
+    client.force_login(organiser)
+    response = client.post(reverse("papers:suggest"), {"reference": "2601.00001"})
+    assert response.status_code == 302 and response["Location"] == theirs.get_absolute_url()

@@ -532,3 +532,104 @@ def test_organisers_remove_votes_in_the_admin_only_through_the_vote_service(clie
     )
     world.paper.refresh_from_db()
     assert world.paper.vote_count == 0 == world.paper.votes.count()
+
+
+# --- Field by field: what each visitor sees of a session and of a paper -------------------------
+# One rule decides what only members see (Meeting/AgendaItem.hidden_fields_for, see
+# docs/security.md); the page and the API must show exactly the same, for every role.
+
+# "private": an anonymous visitor with SITE_PUBLIC off; "member-private": a member then.
+VISITORS = ("anon", "private", "member", "member-private", "organiser")
+MEETING_FIELDS = {
+    *("id", "title", "starts_at", "ends_at", "location", "status", "capacity", "rsvp_counts"),
+    *("my_rsvp", "agenda", "video_url", "slides_url", "recording_url"),
+}
+MEETING_MEMBERS_ONLY = {"video_url", "slides_url", "recording_url"}
+MEETING_DETAIL_MEMBERS_ONLY = {*MEETING_MEMBERS_ONLY, "notes", "notes_html"}
+# What the session page shows of each members-only field (set on the session by _secrets).
+SECRETS = {
+    "video_url": "https://call.example.org/join-secret",
+    "slides_url": "https://slides.example.org/secret-deck",
+    "recording_url": "https://video.example.org/secret-recording",
+    "notes": "Notes-for-members-only",
+    "offers": "Offering Olivia",
+}
+PAPER_FIELDS = {
+    *("id", "title", "authors", "tags", "summary", "keywords", "published_at", "url", "pdf_url"),
+    *("code_url", "arxiv_id", "doi", "vote_count", "has_voted", "external_votes", "discussed"),
+    *("discussed_at", "source"),
+}
+PAPER_DETAIL_FIELDS = {
+    *PAPER_FIELDS,
+    *("abstract", "categories", "arxiv_version", "updated_at", "summary_backend", "meetings"),
+}
+PAPER_ORGANISERS_ONLY = {"status", "submitted_by"}
+
+
+def _secrets(world: World) -> None:
+    """Give the session every members-only field and an offer to present its second item."""
+    from meetings.models import PresenterOffer
+
+    meeting = world.meeting
+    for field in ("video_url", "slides_url", "recording_url", "notes"):
+        setattr(meeting, field, SECRETS[field])
+    meeting.save()
+    offerer = UserFactory(username="olivia", display_name=SECRETS["offers"])
+    free_item = meeting.agenda.exclude(pk=world.item.pk).get()
+    PresenterOffer.objects.create(item=free_item, user=offerer)
+    world.paper.submitted_by = offerer
+    world.paper.save()
+
+
+def _visitor(role: str, world: World, organiser, settings, *, api: bool) -> Client:
+    settings.SITE_PUBLIC = not role.endswith("private")
+    user = {"member": world.member, "member-private": world.member, "organiser": organiser}.get(role)
+    return _client("member" if user else "anon", world, {"member": user}, api)
+
+
+@pytest.mark.parametrize("role", VISITORS)
+def test_a_session_shows_the_same_members_only_fields_on_its_page_and_in_the_api(
+    role, world, organiser, fast
+):
+    _secrets(world)
+    members = role in ("member", "member-private", "organiser")
+    api = _visitor(role, world, organiser, fast, api=True)
+    detail = api.get(reverse("api:meeting-detail", args=[world.meeting.pk]))
+    listed = api.get(reverse("api:meeting-list"))
+    page = _visitor(role, world, organiser, fast, api=False).get(world.meeting.get_absolute_url())
+    if role == "private":
+        assert (detail.status_code, listed.status_code, outcome(page)) == (401, 401, LOGIN)
+        return
+    body, row = detail.json(), next(m for m in listed.json()["results"] if m["id"] == world.meeting.pk)
+    hidden = set() if members else MEETING_DETAIL_MEMBERS_ONLY
+    assert set(body) == (MEETING_FIELDS | MEETING_DETAIL_MEMBERS_ONLY) - hidden
+    assert set(row) == MEETING_FIELDS - hidden
+    offers = [[o["name"] for o in item["offers"]] if "offers" in item else None for item in body["agenda"]]
+    assert offers == ([[], [SECRETS["offers"]]] if members else [None, None])
+    assert [item.get("offers") for item in row["agenda"]] == [item.get("offers") for item in body["agenda"]]
+    text = page.content.decode()
+    shown = {field: secret in text for field, secret in SECRETS.items()}
+    assert shown == dict.fromkeys(SECRETS, members), f"{role} sees {shown} on the page"
+    in_api = {field: secret in json.dumps(body) for field, secret in SECRETS.items()}
+    assert in_api == shown
+
+
+@pytest.mark.parametrize("role", VISITORS)
+def test_a_paper_shows_organisers_only_fields_to_organisers_alone(role, world, organiser, fast):
+    _secrets(world)
+    api = _visitor(role, world, organiser, fast, api=True)
+    detail = api.get(reverse("api:paper-detail", args=[world.paper.pk]))
+    listed = api.get(reverse("api:paper-list"))
+    page = _visitor(role, world, organiser, fast, api=False).get(world.paper.get_absolute_url())
+    if role == "private":
+        assert (detail.status_code, listed.status_code, outcome(page)) == (401, 401, LOGIN)
+        return
+    extra = PAPER_ORGANISERS_ONLY if role == "organiser" else set()
+    assert set(detail.json()) == PAPER_DETAIL_FIELDS | extra
+    row = next(p for p in listed.json()["results"] if p["id"] == world.paper.pk)
+    assert set(row) == PAPER_FIELDS | extra
+    assert (detail.json().get("submitted_by"), row.get("submitted_by")) == (
+        (SECRETS["offers"],) * 2 if extra else (None, None)
+    )
+    # The page shows no field the API keeps from members (who suggested a paper is for organisers).
+    assert page.status_code == 200 and SECRETS["offers"] not in page.content.decode()
