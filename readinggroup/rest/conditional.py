@@ -54,10 +54,7 @@ def etag_for(request: Request, version) -> str:
     user = request.user
     viewer = ("organiser" if user.is_organiser else "member") if user.is_authenticated else "anonymous"
     fmt = request.accepted_renderer.format if getattr(request, "accepted_renderer", None) else "json"
-    if isinstance(version, str):  # a body as PostgreSQL wrote it (papers.page_sql): hashed as it is
-        raw = f"{viewer}\n{fmt}\n{version}"
-    else:
-        raw = json.dumps([viewer, fmt, version], default=_default, separators=(",", ":"))
+    raw = json.dumps([viewer, fmt, version], default=_default, separators=(",", ":"))
     return f'W/"{hashlib.sha256(raw.encode()).hexdigest()[:32]}"'
 
 
