@@ -12,7 +12,7 @@ from papers import services
 from papers.filters import PaperFilter
 from papers.models import Paper, Tag
 from papers.selectors import paper_browse, paper_detail_queryset, tag_counts
-from readinggroup.rest.conditional import Validators, answer_unchanged_quickly
+from readinggroup.rest.conditional import Validators
 from readinggroup.rest.errors import Conflict, service_errors
 from readinggroup.rest.pagination import KeysetPagination
 from readinggroup.rest.permissions import is_organiser
@@ -216,7 +216,6 @@ class PaperViewSet(viewsets.GenericViewSet):
             return PaperSerializer
         return PaperDetailSerializer
 
-    @answer_unchanged_quickly
     def list(self, request: Request) -> Response:
         organiser = is_organiser(request.user)
         papers = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -227,7 +226,6 @@ class PaperViewSet(viewsets.GenericViewSet):
         data = self.get_serializer(papers, many=True).data
         return validators.respond(self.paginator.get_paginated_data(data))
 
-    @answer_unchanged_quickly
     def retrieve(self, request: Request, pk: str) -> Response:
         organiser = is_organiser(request.user)
         paper = self.get_object()
