@@ -104,19 +104,11 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
-    # Django's backend with a health check that needs no round trip (see its docstring).
-    DATABASES["default"]["ENGINE"] = "readinggroup.postgresql"
+IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+if IS_POSTGRES:
     # An unreachable database fails a request (503) after this long instead of hanging it.
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
         "DB_CONNECT_TIMEOUT", default=5, minimum=2
-    )
-    # The token lookup of every API request and a paper's detail are prepared statements
-    # (readinggroup.postgresql).
-    # Only statements run through its cursor can be prepared: Django's own cursors bind on the
-    # client. Off (None, Django's default) for a pooler without prepared statements.
-    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
-        5 if env_bool("DB_PREPARED_STATEMENTS", default=True) else None
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server, the worker and beat share one file without
@@ -126,7 +118,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-IS_POSTGRES = DATABASES["default"]["ENGINE"] == "readinggroup.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery broker ------------------------------------------------
