@@ -65,8 +65,7 @@ MIDDLEWARE = [
     # A database that does not answer: 503 "try again shortly" instead of a 500.
     "readinggroup.outage.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # django-csp, with the site's own policy built once per process (readinggroup.csp).
-    "readinggroup.csp.CSPMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -284,7 +283,6 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_SCHEMA_CLASS": "readinggroup.rest.schema.AutoSchema",
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "readinggroup.rest.negotiation.ContentNegotiation",
     "EXCEPTION_HANDLER": "readinggroup.rest.errors.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNICODE_JSON": True,
