@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from meetings.models import RSVP, AgendaItem, Meeting, Notice, NotificationPreference, PresenterOffer
 from meetings.selectors import presenter_suggest  # noqa: F401 - part of this module's interface
-from meetings.tasks import send_seat_notice
 from members.models import User, new_calendar_token
 from outbox import enqueue
 from papers.models import Paper
@@ -280,7 +279,7 @@ def _fill_seats(meeting: Meeting) -> list[RSVP]:
         RSVP.objects.filter(pk__in=[r.pk for r in promoted]).update(waitlisted=False, updated_at=now)
         for rsvp in promoted:
             rsvp.waitlisted = False
-            enqueue(send_seat_notice, rsvp.pk)
+            enqueue("meetings.tasks.send_seat_notice", rsvp.pk)
     return promoted
 
 
