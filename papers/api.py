@@ -1,4 +1,4 @@
-"""Papers, votes, suggestions and tags in the REST API (routes in readinggroup/api.py)."""
+"""Papers, votes, suggestions and tags in the REST API (routes in readinggroup/api_urls.py)."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet

@@ -248,7 +248,7 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 SUMMARY_TASK_BATCH = env_int("SUMMARY_TASK_BATCH", default=1 if SUMMARY_BACKEND == "llm" else 50, minimum=1)
 
 # --- REST API (issue 4) -------------------------------------------------------
-# Versioned API under /api/v1/ (readinggroup/api.py); see the README's "REST API" section.
+# Versioned API under /api/v1/ (readinggroup/api_urls.py); see the README's "REST API" section.
 API_THROTTLE_RATES = {
     "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
     "user": env.str("API_THROTTLE_USER", default="300/minute"),

@@ -11,7 +11,7 @@ urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("readinggroup.api")),
+    path("api/v1/", include("readinggroup.api_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("papers/", include("papers.urls")),
     path("meetings/", include("meetings.urls")),
