@@ -60,14 +60,3 @@ def api(db):
         return client
 
     return client_for
-
-
-@pytest.fixture
-def preparing(db, monkeypatch):
-    """Prepared statements on for this test's PostgreSQL connection, whatever
-    DB_PREPARED_STATEMENTS says where the tests run (psycopg's threshold, as the setting's
-    default sets it)."""
-    from django.db import connection
-
-    connection.ensure_connection()
-    monkeypatch.setattr(connection.connection, "prepare_threshold", 5)

@@ -23,7 +23,6 @@ from django.views.decorators.csrf import csrf_exempt
 from psycopg.types.numeric import Int8
 
 from papers.trending import SCORE_AFTER_UNVOTE_SQL, SCORE_AFTER_VOTE_SQL
-from readinggroup.postgresql import prepared_cursor
 
 JSON = "application/json"
 
@@ -162,8 +161,7 @@ def l1_list(request: HttpRequest) -> HttpResponse:
 
 
 def l1_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    # Prepared, as the API's own statement for a paper is (papers.page_sql.paper_json).
-    with prepared_cursor(connection) as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(L1_DETAIL_SQL, {"user": Int8(int(request.GET["user"])), "paper": Int8(pk)})
         row = cursor.fetchone()
     if row is None:

@@ -17,7 +17,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from meetings.models import RSVP, AgendaItem, Meeting, PresenterOffer
+from meetings.models import RSVP, AgendaItem, Meeting, NotificationPreference, PresenterOffer
 from members.models import User
 
 
@@ -169,3 +169,9 @@ def meeting_list(*, user=None, when: str = "upcoming", now: datetime | None = No
 def meeting_detail_queryset(*, user=None) -> QuerySet:
     """Any session, ready for its page: agenda, presenters, offers, RSVP counts and my RSVP."""
     return _for_members(Meeting.objects.all(), user)
+
+
+def notification_preference_get(*, user) -> NotificationPreference:
+    """The member's preferences; defaults (not saved) when they never changed them."""
+    found = NotificationPreference.objects.filter(user=user).first()
+    return found or NotificationPreference(user=user)

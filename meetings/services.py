@@ -6,8 +6,6 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from meetings.models import RSVP, AgendaItem, Meeting, Notice, NotificationPreference, PresenterOffer
-from meetings.selectors import presenter_suggest  # noqa: F401 - part of this module's interface
-from meetings.tasks import send_seat_notice
 from members.models import User, new_calendar_token
 from outbox import enqueue
 from papers.models import Paper
@@ -280,7 +278,7 @@ def _fill_seats(meeting: Meeting) -> list[RSVP]:
         RSVP.objects.filter(pk__in=[r.pk for r in promoted]).update(waitlisted=False, updated_at=now)
         for rsvp in promoted:
             rsvp.waitlisted = False
-            enqueue(send_seat_notice, rsvp.pk)
+            enqueue("meetings.tasks.send_seat_notice", rsvp.pk)
     return promoted
 
 
@@ -338,12 +336,6 @@ def calendar_token_regenerate(*, user) -> str:
     User.objects.filter(pk=user.pk).update(calendar_token=token)
     user.calendar_token = token
     return token
-
-
-def notification_preference_get(*, user) -> NotificationPreference:
-    """The member's preferences; defaults (not saved) when they never changed them."""
-    found = NotificationPreference.objects.filter(user=user).first()
-    return found or NotificationPreference(user=user)
 
 
 def notification_preference_set(*, user, **flags: bool) -> NotificationPreference:

@@ -9,8 +9,7 @@ from django.views.generic import DetailView, ListView
 
 from meetings import services
 from meetings.models import RSVP, AgendaItem, Meeting, PresenterOffer
-from readinggroup.access import ReadAccessMixin
-from readinggroup.web import member_action, redirect_back, vary_on_htmx
+from readinggroup.web import ReadAccessMixin, member_action, redirect_back, vary_on_htmx
 
 PAST_PAGE_SIZE = 10
 

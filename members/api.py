@@ -9,11 +9,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from members.auth_api import locked_out
 from members.export import UserDataSerializer
 from members.models import User
 from members.selectors import user_data
 from members.services import ADMINISTRATOR_SELF_DELETE, user_delete, user_update_profile
-from readinggroup.rest.auth import locked_out
 
 
 class MeSerializer(serializers.ModelSerializer):

@@ -5,7 +5,7 @@ from django.utils import timezone
 from knox.models import AuthToken
 
 from meetings.models import RSVP, Notice, PresenterOffer
-from meetings.services import notification_preference_get
+from meetings.selectors import notification_preference_get
 from members.models import Invitation
 from papers.models import Paper, Vote
 

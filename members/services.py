@@ -36,10 +36,8 @@ def invitation_create(*, email: str, invited_by: User | None) -> Invitation:
 
 @transaction.atomic
 def invitation_send(*, invitation: Invitation) -> None:
-    from members.tasks import send_invitation  # the task module imports these services
-
     Invitation.objects.filter(pk=invitation.pk).update(sent_at=timezone.now())
-    enqueue(send_invitation, invitation.pk)
+    enqueue("members.tasks.send_invitation", invitation.pk)
 
 
 def invitation_revoke(*, invitation: Invitation) -> bool:

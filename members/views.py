@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
+from meetings import selectors as meeting_selectors
 from meetings import services as meeting_services
 from members import selectors, services
 from members.forms import InvitationForm, JoinForm, NotificationsForm, ProfileForm
@@ -62,7 +63,7 @@ def _profile_page(
 
 
 def _notifications_form(request: HttpRequest, *, bound: bool) -> NotificationsForm:
-    preference = meeting_services.notification_preference_get(user=request.user)
+    preference = meeting_selectors.notification_preference_get(user=request.user)
     return NotificationsForm(request.POST if bound else None, instance=preference, prefix="notify")
 
 

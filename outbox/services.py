@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
+from celery import Task, current_app
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
@@ -31,34 +32,50 @@ LOCK_CLASS = 0x6F62  # advisory lock namespace of outbox messages ("ob"); papers
 ERROR_CHARS = 2000
 
 
+# The project's Celery app (readinggroup/celery.py) is the current app: the outbox needs no import of it.
+
+
 @functools.cache
 def publisher() -> Publisher:
-    from readinggroup.celery import app
-
-    return Publisher(app, timeout=settings.OUTBOX_PUBLISH_TIMEOUT)
+    return Publisher(current_app, timeout=settings.OUTBOX_PUBLISH_TIMEOUT)
 
 
 def _eager() -> bool:
-    from readinggroup.celery import app
-
-    return bool(app.conf.task_always_eager)
+    return bool(current_app.conf.task_always_eager)
 
 
-def enqueue(task, *args, **kwargs) -> Message:
+def _registered(name: str) -> Task:
+    """The task of this name. A process that never imported the tasks modules (the web's, since
+    services queue by name) imports them first, as a worker does when it starts."""
+    if name not in current_app.tasks:
+        current_app.loader.import_default_modules()
+    if name not in current_app.tasks:  # a misspelt name fails where it is written, not in the worker
+        raise ValueError(f"No Celery task is called {name!r}.")
+    return current_app.tasks[name]
+
+
+def task_name(task: str | Task) -> str:
+    """A registered task's name, from the name itself (how services queue) or the task."""
+    return _registered(task if isinstance(task, str) else task.name).name
+
+
+def enqueue(task: str | Task, *args, **kwargs) -> Message:
     """Queue `task(*args, **kwargs)`: a row now, in the caller's transaction; published once it commits.
 
-    Arguments must be JSON (ids, lists of ids, flags). Call it inside the transaction
-    of the change that needs the task, so both are kept or neither is.
+    `task` is the task's name (services queue by name, so they need not import tasks) or
+    the task. Arguments must be JSON (ids, lists of ids, flags). Call it inside the
+    transaction of the change that needs the task, so both are kept or neither is.
     """
     return enqueue_many(task, [(args, kwargs)])[0]
 
 
-def enqueue_many(task, calls: list[tuple[tuple, dict]]) -> list[Message]:
+def enqueue_many(task: str | Task, calls: list[tuple[tuple, dict]]) -> list[Message]:
     """Queue one message per (args, kwargs) in `calls`, written with one INSERT."""
+    name = task_name(task)
     retry_at, request_id = timezone.now() + PUBLISH_GRACE, requestid.current()
     messages = Message.objects.bulk_create(
         [
-            Message(task=task.name, args=list(a), kwargs=kw, next_attempt_at=retry_at, request_id=request_id)
+            Message(task=name, args=list(a), kwargs=kw, next_attempt_at=retry_at, request_id=request_id)
             for a, kw in calls
         ]
     )
@@ -109,10 +126,8 @@ def messages_publish(*, messages: list[Message], eager: bool = False) -> int:
 
 
 def _run_eagerly(message: Message) -> None:
-    from readinggroup.celery import app
-
     headers = {HEADER: message.pk, requestid.TASK_HEADER: message.request_id}
-    app.tasks[message.task].apply_async(message.args, message.kwargs, headers=headers)
+    _registered(message.task).apply_async(message.args, message.kwargs, headers=headers)
 
 
 def _mark_published(message_ids: list[int]) -> None:

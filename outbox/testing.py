@@ -16,7 +16,7 @@ def intercept(monkeypatch, task, record: Callable[[Message], object]) -> None:
     def schedule(messages: list[Message]) -> None:
         others = []
         for message in messages:
-            if message.task == task.name:
+            if message.task == services.task_name(task):
                 record(message)
             else:
                 others.append(message)

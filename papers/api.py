@@ -1,24 +1,20 @@
-"""Papers, votes, suggestions and tags in the REST API (routes in readinggroup/api.py)."""
-
-import json
+"""Papers, votes, suggestions and tags in the REST API (routes in readinggroup/api_urls.py)."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from papers import page_sql, services
-from papers.filters import DEFAULT_ORDERING, PaperFilter
+from papers import services
+from papers.filters import PaperFilter
 from papers.models import Paper, Tag
-from papers.selectors import ORDERINGS, paper_browse, paper_detail_queryset, tag_counts
-from readinggroup.rest.conditional import Validators, answer_unchanged_quickly
+from papers.selectors import paper_browse, paper_detail_queryset, tag_counts
+from readinggroup.rest.conditional import Validators
 from readinggroup.rest.errors import Conflict, service_errors
-from readinggroup.rest.pagination import KeysetPagination, typed_cursor_values
-from readinggroup.rest.permissions import is_organiser
+from readinggroup.rest.pagination import KeysetPagination
 from readinggroup.rest.throttles import SUGGEST_LIMITED, SuggestThrottle, seconds_to_wait
 
 BIGINT = 2**63 - 1
@@ -41,7 +37,7 @@ class OrganiserFieldsMixin:
         request = self.context.get("request")
         if _describing_schema(self.context):
             return fields
-        if request is not None and not is_organiser(request.user):
+        if request is not None and not getattr(request.user, "is_organiser", False):
             for name in self.organiser_fields:
                 fields.pop(name, None)
         return fields
@@ -117,49 +113,6 @@ class PaperSerializer(OrganiserFieldsMixin, serializers.ModelSerializer):
     def get_discussed(self, paper: Paper) -> bool:
         return paper.discussed_at is not None
 
-    def to_representation(self, paper: Paper) -> dict:
-        """Written out by hand: a page holds 20 papers, and DRF's field-by-field machinery
-        (nested serializers for each author and tag) cost more than the query. Authors and
-        tags arrive as JSON from papers.selectors.with_json_relations. Equal to DRF's own
-        output for the declared fields (papers/tests/test_api_performance.py checks)."""
-        if not hasattr(paper, "authors_json"):
-            return super().to_representation(paper)
-        data = {
-            "id": paper.pk,
-            "title": paper.title,
-            "authors": json.loads(paper.authors_json),
-            "tags": json.loads(paper.tags_json),
-            "summary": paper.summary,
-            "keywords": [str(word) for word in paper.keywords],
-            "published_at": _DATETIME.to_representation(paper.published_at),
-            "url": paper.url,
-            "pdf_url": paper.pdf_url,
-            "code_url": paper.code_url,
-            "arxiv_id": paper.arxiv_id,
-            "doi": paper.doi,
-            "vote_count": paper.vote_count,
-            "has_voted": bool(paper.has_voted),
-            "external_votes": paper.external_votes,
-            "discussed": paper.discussed_at is not None,
-            "discussed_at": _DATETIME.to_representation(paper.discussed_at),
-            "source": {"id": paper.source.pk, "name": paper.source.name} if paper.source_id else None,
-        }
-        if self._shows_organiser_fields():
-            data["status"] = paper.status
-            data["submitted_by"] = paper.submitted_by.public_name if paper.submitted_by_id else None
-        return data
-
-    def _shows_organiser_fields(self) -> bool:
-        if not hasattr(self, "_organiser_view"):
-            request = self.context.get("request")
-            self._organiser_view = (
-                _describing_schema(self.context) or request is None or is_organiser(request.user)
-            )
-        return self._organiser_view
-
-
-_DATETIME = serializers.DateTimeField()
-
 
 class SessionBriefSerializer(serializers.Serializer):
     id = serializers.IntegerField()
@@ -185,28 +138,6 @@ class PaperDetailSerializer(PaperSerializer):
         ]
         read_only_fields = fields
 
-    def to_representation(self, paper: Paper) -> dict:
-        if not hasattr(paper, "authors_json"):
-            return super().to_representation(paper)
-        data = super().to_representation(paper)
-        data.update(
-            abstract=paper.abstract,
-            categories=paper.categories,
-            arxiv_version=paper.arxiv_version,
-            updated_at=_DATETIME.to_representation(paper.updated_at),
-            summary_backend=paper.summary_backend,
-            meetings=[
-                {
-                    "id": m.pk,
-                    "title": m.title,
-                    "starts_at": _DATETIME.to_representation(m.starts_at),
-                    "status": m.status,
-                }
-                for m in paper.meetings.all()
-            ],
-        )
-        return data
-
 
 class SuggestInputSerializer(serializers.Serializer):
     reference = serializers.CharField(max_length=500, help_text=services.SUGGEST_FORMS)
@@ -231,7 +162,7 @@ class TagSerializer(serializers.ModelSerializer):
 
 def paper_version(paper: Paper, *, organiser: bool) -> list:
     """Everything a response shows of a paper that its modified_at does not cover
-    (authors and tags as the JSON text the database built, see with_json_relations)."""
+    (authors and tags as prefetched by papers.selectors.with_list_relations)."""
     return [
         paper.pk,
         paper.modified_at,
@@ -241,21 +172,12 @@ def paper_version(paper: Paper, *, organiser: bool) -> list:
         paper.status,
         paper.source.name if paper.source_id else None,
         paper.submitted_by.public_name if organiser and paper.submitted_by_id else None,
-        paper.tags_json,
-        paper.authors_json,
+        [(tag.slug, tag.name, tag.kind) for tag in paper.tags.all()],
+        [(authorship.author.name, authorship.affiliation) for authorship in paper.authorships.all()],
     ]
 
 
 # --- Views ----------------------------------------------------------------------------------------
-
-
-def _answer_with_validators(request: Request, body: str) -> HttpResponse:
-    """JSON that PostgreSQL wrote, with its ETag and Last-Modified, or a 304 when the client has it.
-    The body is all the answer shows (links and papers, or the paper): its ETag hashes it."""
-    validators = Validators(request, body)
-    if unchanged := validators.not_modified():
-        return unchanged
-    return validators.apply(HttpResponse(body, content_type="application/json"))
 
 
 def _paper_id(pk: str) -> int:
@@ -294,11 +216,8 @@ class PaperViewSet(viewsets.GenericViewSet):
             return PaperSerializer
         return PaperDetailSerializer
 
-    @answer_unchanged_quickly
     def list(self, request: Request) -> Response:
-        organiser = is_organiser(request.user)
-        if page_sql.applies(request, organiser=organiser):
-            return self._plain_list(request)
+        organiser = getattr(request.user, "is_organiser", False)  # anonymous visitors have none
         papers = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         links = [self.paginator.get_next_link(), self.paginator.get_previous_link()]
         validators = Validators(request, [links, *(paper_version(p, organiser=organiser) for p in papers)])
@@ -307,34 +226,8 @@ class PaperViewSet(viewsets.GenericViewSet):
         data = self.get_serializer(papers, many=True).data
         return validators.respond(self.paginator.get_paginated_data(data))
 
-    def _plain_list(self, request: Request) -> HttpResponse:
-        """An unfiltered page in one of the orders, its JSON built by PostgreSQL (papers.page_sql):
-        the same body as the general path, for a third of the CPU."""
-        order = request.query_params.get("ordering") or DEFAULT_ORDERING
-        ordering = list(ORDERINGS[order])
-        paginator = self.paginator
-        after = paginator.start(request, ordering)
-        if after is not None:
-            after = typed_cursor_values(Paper, ordering, after)
-        rows = page_sql.listed_page(
-            order, user=request.user, after=after, reverse=paginator.reverse, limit=paginator.page_size + 1
-        )
-        rows = paginator.finish(rows)
-        body = page_sql.page_body([paginator.get_next_link(), paginator.get_previous_link()], rows)
-        return _answer_with_validators(request, body)
-
-    def _plain_detail(self, request: Request, pk: str) -> HttpResponse:
-        """The paper's detail, its JSON built by PostgreSQL (papers.page_sql), as the serializer writes it."""
-        body = page_sql.paper_json(_paper_id(pk), user=request.user)
-        if body is None:
-            raise exceptions.NotFound()
-        return _answer_with_validators(request, body)
-
-    @answer_unchanged_quickly
     def retrieve(self, request: Request, pk: str) -> Response:
-        organiser = is_organiser(request.user)
-        if page_sql.applies(request, organiser=organiser, detail=True):
-            return self._plain_detail(request, pk)
+        organiser = getattr(request.user, "is_organiser", False)  # anonymous visitors have none
         paper = self.get_object()
         sessions = [(m.pk, m.title, m.starts_at, m.status) for m in paper.meetings.all()]
         version = paper_version(paper, organiser=organiser)

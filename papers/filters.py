@@ -19,6 +19,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from papers.models import Paper, Vote
 from papers.selectors import ORDERINGS, best_matches_first, paper_search
+from readinggroup.envparse import FALSE_WORDS, TRUE_WORDS
 
 ORDERING_CHOICES = [
     ("trending", "Trending: votes with time decay"),
@@ -27,8 +28,6 @@ ORDERING_CHOICES = [
     ("queue", "Vote queue: undiscussed papers by votes"),
 ]
 DEFAULT_ORDERING = "trending"
-TRUE_WORDS = {"true", "1", "yes", "on"}
-FALSE_WORDS = {"false", "0", "no", "off"}
 
 
 class StrictBooleanField(forms.Field):
@@ -69,10 +68,6 @@ def _start_of_day(day: date) -> datetime | None:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def _is_organiser(user) -> bool:
-    return bool(user is not None and user.is_authenticated and user.is_organiser)
-
-
 class PaperFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_q", max_length=200, label="Full-text search of title, TL;DR, keywords and abstract"
@@ -100,23 +95,11 @@ class PaperFilter(django_filters.FilterSet):
         model = Paper
         fields: list[str] = []
 
-    # Form classes by the names of their filters (members' and organisers' differ): django-filter
-    # builds a new class with new fields on every request, a good part of a fast page's CPU.
-    # Sharing is safe: forms copy their class's fields per instance.
-    _form_classes: dict[tuple[str, ...], type] = {}
-
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None) -> None:
         super().__init__(data, queryset, request=request, prefix=prefix)
         self.user = getattr(request, "user", None)
-        if not _is_organiser(self.user):
+        if not getattr(self.user, "is_organiser", False):  # anonymous visitors have none
             self.filters.pop("status")
-
-    def get_form_class(self) -> type:
-        key = tuple(self.filters)
-        form_class = self._form_classes.get(key)
-        if form_class is None:
-            form_class = self._form_classes[key] = super().get_form_class()
-        return form_class
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         if not self.form.cleaned_data.get("status"):

@@ -4,12 +4,12 @@ from django.core.validators import MinValueValidator, URLValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from papers import normalise
 from papers.trending import trending_score
-from readinggroup.urlcache import reverse_one
 
 # Columns that ordinary saves never write: the counters move only through the
 # vote service's SQL, and PostgreSQL's trigger owns the search vector.
@@ -54,7 +54,7 @@ class Tag(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse_one("papers:tag", self.slug)
+        return reverse("papers:tag", args=[self.slug])
 
 
 class Source(models.Model):
@@ -240,7 +240,7 @@ class Paper(models.Model):
         super().save(*args, update_fields=update_fields, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse_one("papers:detail", self.pk)
+        return reverse("papers:detail", args=[self.pk])
 
     @property
     def arxiv_versioned_id(self) -> str:

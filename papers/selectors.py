@@ -9,19 +9,19 @@ from django.db.models import (
     BooleanField,
     Case,
     Count,
+    Exists,
     F,
     FloatField,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    TextField,
     Value,
     When,
 )
 from django.db.models.functions import Cast
 
-from papers.models import Paper, PaperAuthor, Tag
-from readinggroup.sql import CorrelatedSQL
+from papers.models import Paper, PaperAuthor, Tag, Vote
 
 # Each list order is an index-backed ORDER BY ending in the primary key, so
 # keyset (cursor) pagination is stable and never needs COUNT(*) or OFFSET.
@@ -33,17 +33,11 @@ ORDERINGS: dict[str, tuple[str, ...]] = {
 }
 
 
-_VOTED = "EXISTS (SELECT 1 FROM papers_vote v WHERE v.paper_id = %(outer)s AND v.user_id = %s)"
-
-
 def with_has_voted(papers: QuerySet, user) -> QuerySet:
     """`has_voted`: whether this member voted for the paper (an EXISTS in the same query)."""
     if user is None or not user.is_authenticated:
         return papers.annotate(has_voted=Value(False, output_field=BooleanField()))
-    voted = CorrelatedSQL(
-        {"postgresql": _VOTED, "sqlite": _VOTED}, params=[user.pk], output_field=BooleanField()
-    )
-    return papers.annotate(has_voted=voted)
+    return papers.annotate(has_voted=Exists(Vote.objects.filter(paper=OuterRef("pk"), user=user)))
 
 
 def with_list_relations(papers: QuerySet) -> QuerySet:
@@ -129,10 +123,6 @@ def best_matches_first(matched: QuerySet, papers: QuerySet, q: str) -> QuerySet:
 # --- API reads ------------------------------------------------------------------------------------
 
 
-def _is_organiser(user) -> bool:
-    return bool(user is not None and user.is_authenticated and user.is_organiser)
-
-
 # Columns a list shows (or needs for its ETag and cursors); a paper's page adds DETAIL_FIELDS.
 # Leaving out the abstract and the search vector halves what a page of papers reads.
 LIST_FIELDS = (
@@ -143,50 +133,12 @@ LIST_FIELDS = (
 DETAIL_FIELDS = ("abstract", "categories", "arxiv_version", "updated_at", "summary_backend")
 
 
-# Authors in order and tags by name, as JSON text built by the database inside the page's
-# own query: [{"name", "affiliation"}] and [{"slug", "name", "kind"}].
-# The PostgreSQL forms are also part of the list pages papers.page_sql builds as JSON.
-AUTHORS_JSON_POSTGRESQL = (
-    "(SELECT coalesce(json_agg(json_build_object('name', a.name, 'affiliation', pa.affiliation)"
-    " ORDER BY pa.position), '[]') FROM papers_paperauthor pa"
-    " JOIN papers_author a ON a.id = pa.author_id WHERE pa.paper_id = %(outer)s)"
-)
-TAGS_JSON_POSTGRESQL = (
-    "(SELECT coalesce(json_agg(json_build_object('slug', t.slug, 'name', t.name, 'kind', t.kind)"
-    " ORDER BY t.name, t.id), '[]') FROM papers_paper_tags pt"
-    " JOIN papers_tag t ON t.id = pt.tag_id WHERE pt.paper_id = %(outer)s)"
-)
-_AUTHORS_JSON = {
-    "postgresql": f"{AUTHORS_JSON_POSTGRESQL}::text",
-    "sqlite": (
-        "(SELECT json_group_array(json(j)) FROM (SELECT json_object('name', a.name, 'affiliation',"
-        " pa.affiliation) AS j FROM papers_paperauthor pa JOIN papers_author a ON a.id = pa.author_id"
-        " WHERE pa.paper_id = %(outer)s ORDER BY pa.position))"
-    ),
-}
-_TAGS_JSON = {
-    "postgresql": f"{TAGS_JSON_POSTGRESQL}::text",
-    "sqlite": (
-        "(SELECT json_group_array(json(j)) FROM (SELECT json_object('slug', t.slug, 'name', t.name,"
-        " 'kind', t.kind) AS j FROM papers_paper_tags pt JOIN papers_tag t ON t.id = pt.tag_id"
-        " WHERE pt.paper_id = %(outer)s ORDER BY t.name, t.id))"
-    ),
-}
-
-
-def with_json_relations(papers: QuerySet) -> QuerySet:
-    """Authors (`authors_json`) and tags (`tags_json`) as JSON text from the page's own query."""
-    return papers.annotate(
-        authors_json=CorrelatedSQL(_AUTHORS_JSON, output_field=TextField()),
-        tags_json=CorrelatedSQL(_TAGS_JSON, output_field=TextField()),
-    )
-
-
 def _for_api(papers: QuerySet, user, *, detail: bool = False) -> QuerySet:
-    related = ("source", "submitted_by") if _is_organiser(user) else ("source",)
+    # members.User.is_organiser; anonymous visitors have none.
+    related = ("source", "submitted_by") if getattr(user, "is_organiser", False) else ("source",)
     fields = (*LIST_FIELDS, *DETAIL_FIELDS) if detail else LIST_FIELDS
     papers = papers.select_related(*related).only(*fields)
-    return with_json_relations(with_has_voted(papers, user))
+    return with_list_relations(with_has_voted(papers, user))
 
 
 def paper_browse(*, user=None) -> QuerySet:
@@ -195,20 +147,20 @@ def paper_browse(*, user=None) -> QuerySet:
     Organisers may see every status (PaperFilter shows listed ones unless asked);
     everyone else sees listed papers only.
     """
-    papers = Paper.objects.all() if _is_organiser(user) else Paper.objects.listed()
+    papers = Paper.objects.all() if getattr(user, "is_organiser", False) else Paper.objects.listed()
     return _for_api(papers, user).order_by(*ORDERINGS["trending"])
 
 
 def for_export(papers: QuerySet) -> QuerySet:
     """A filtered list (paper_browse + PaperFilter) with every column but the search vector
     and the authors prefetched in order, for exports that show whole papers (BibTeX)."""
-    return with_list_relations(papers.defer(None).defer("search_vector"))
+    return with_list_relations(papers.defer(None).defer("search_vector").prefetch_related(None))
 
 
 def paper_visible(*, user=None) -> QuerySet:
     """Papers one may open: listed ones, the pending ones I suggested, and any for organisers."""
     papers = Paper.objects.all()
-    if not _is_organiser(user):
+    if not getattr(user, "is_organiser", False):
         mine = Q(submitted_by=user) if user is not None and user.is_authenticated else Q(pk__in=[])
         papers = papers.filter(Q(status=Paper.Status.LISTED) | (mine & Q(status=Paper.Status.PENDING)))
     return papers

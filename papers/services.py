@@ -2,11 +2,12 @@
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from outbox import enqueue
+from outbox import enqueue, enqueue_many
 from papers import normalise
 from papers.models import Paper, Source, Tag, Vote, tag_slug
 from papers.summaries.base import Summary
@@ -160,14 +161,12 @@ def paper_suggest(*, user, reference: str) -> tuple[Paper, bool]:
     existing = _existing(paper)
     if existing is not None:
         return existing, False
-    from papers.tasks import fetch_paper_metadata
-
     paper.submitted_by = user if user is not None and user.is_authenticated else None
     paper.status = Paper.Status.PENDING
     try:
         with transaction.atomic():
             paper.save()
-            enqueue(fetch_paper_metadata, paper.pk)  # with the paper, or not at all
+            enqueue("papers.tasks.fetch_paper_metadata", paper.pk)  # with the paper, or not at all
     except IntegrityError:
         # Someone added the same paper between our lookup and our insert.
         existing = _existing(paper)
@@ -177,14 +176,27 @@ def paper_suggest(*, user, reference: str) -> tuple[Paper, bool]:
     return paper, True
 
 
+def papers_queue_summaries(*, paper_ids: list[int]) -> None:
+    """Queue summaries when the transaction commits: SUMMARY_TASK_BATCH papers per task.
+
+    One paper per task for a slow backend (an LLM), so a batch never nears the
+    time limit; a few dozen per task for the offline one, where publishing a
+    message costs more than the summary.
+    """
+    size = settings.SUMMARY_TASK_BATCH
+    if size <= 1:
+        enqueue_many("papers.tasks.summarise_paper", [((paper_id,), {}) for paper_id in paper_ids])
+        return
+    batches = [paper_ids[start : start + size] for start in range(0, len(paper_ids), size)]
+    enqueue_many("papers.tasks.summarise_papers", [((batch,), {}) for batch in batches])
+
+
 @transaction.atomic
 def paper_resummarise(*, paper_ids) -> int:
     """Queue a fresh summary for each paper; returns how many were queued."""
-    from papers.tasks import summarise_paper
-
     ids = list(Paper.objects.filter(pk__in=list(paper_ids)).values_list("pk", flat=True))
     for paper_id in ids:
-        enqueue(summarise_paper, paper_id)
+        enqueue("papers.tasks.summarise_paper", paper_id)
     return len(ids)
 
 
@@ -244,9 +256,7 @@ def source_create(
 @transaction.atomic
 def source_queue_fetch(*, source_ids) -> int:
     """Queue a fetch of each source now, due or not; returns how many were queued."""
-    from papers.tasks import fetch_source
-
     ids = list(Source.objects.filter(pk__in=list(source_ids)).values_list("pk", flat=True))
     for source_id in ids:
-        enqueue(fetch_source, source_id, force=True)
+        enqueue("papers.tasks.fetch_source", source_id, force=True)
     return len(ids)

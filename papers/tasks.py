@@ -1,6 +1,6 @@
 """Celery tasks for the pipeline: thin, taking ids, each calling one service.
 
-Tasks are queued through the outbox (outbox.enqueue), except the fetches that
+Services queue them by name through the outbox (outbox.enqueue), except the fetches that
 beat's fetch_due_sources queues: it runs in a worker, so the broker is up, and
 the next check queues a source again if it is still due.
 All are idempotent and run with acks_late + reject_on_worker_lost (a task whose
@@ -15,7 +15,6 @@ from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 
-from outbox import enqueue_many
 from papers.fetching import paper_fetch_metadata, source_fetch_if_due, sources_due
 from papers.http import FetchError
 from papers.services import paper_summarise
@@ -68,21 +67,6 @@ def summarise_paper(paper_id: int) -> str | None:
 def summarise_papers(paper_ids: list[int]) -> int:
     """Summarise a few papers in one task (cheap offline backends): one message instead of many."""
     return sum(paper_summarise(paper_id=paper_id) is not None for paper_id in paper_ids)
-
-
-def queue_summaries(paper_ids: list[int]) -> None:
-    """Queue summaries when the transaction commits: SUMMARY_TASK_BATCH papers per task.
-
-    One paper per task for a slow backend (an LLM), so a batch never nears the
-    time limit; a few dozen per task for the offline one, where publishing a
-    message costs more than the summary.
-    """
-    size = settings.SUMMARY_TASK_BATCH
-    if size <= 1:
-        enqueue_many(summarise_paper, [((paper_id,), {}) for paper_id in paper_ids])
-        return
-    batches = [paper_ids[start : start + size] for start in range(0, len(paper_ids), size)]
-    enqueue_many(summarise_papers, [((batch,), {}) for batch in batches])
 
 
 @shared_task(bind=True, **TASK_OPTIONS, **DB_RETRY)

@@ -34,10 +34,9 @@ from papers.selectors import (
     with_list_relations,
 )
 from papers.services import paper_vote_set
-from readinggroup.access import ReadAccessMixin
 from readinggroup.paging import UncountedPaginator
 from readinggroup.rest.throttles import SUGGEST_LIMITED, SuggestThrottle, seconds_to_wait, try_again
-from readinggroup.web import member_action, redirect_back, vary_on_htmx
+from readinggroup.web import ReadAccessMixin, member_action, redirect_back, vary_on_htmx
 
 HOME_TABS = {
     "queue": ("Queue", "Listed papers the group has not discussed yet, most votes first."),

@@ -66,8 +66,7 @@ MIDDLEWARE = [
     # A database that does not answer: 503 "try again shortly" instead of a 500.
     "readinggroup.outage.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # django-csp, with the site's own policy built once per process (readinggroup.csp).
-    "readinggroup.csp.CSPMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -105,19 +104,11 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
-    # Django's backend with a health check that needs no round trip (see its docstring).
-    DATABASES["default"]["ENGINE"] = "readinggroup.postgresql"
+IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+if IS_POSTGRES:
     # An unreachable database fails a request (503) after this long instead of hanging it.
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
         "DB_CONNECT_TIMEOUT", default=5, minimum=2
-    )
-    # The token lookup of every API request and a paper's detail are prepared statements
-    # (readinggroup.postgresql).
-    # Only statements run through its cursor can be prepared: Django's own cursors bind on the
-    # client. Off (None, Django's default) for a pooler without prepared statements.
-    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
-        5 if env_bool("DB_PREPARED_STATEMENTS", default=True) else None
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server, the worker and beat share one file without
@@ -127,7 +118,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
-IS_POSTGRES = DATABASES["default"]["ENGINE"] == "readinggroup.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery broker ------------------------------------------------
@@ -263,7 +253,7 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 SUMMARY_TASK_BATCH = env_int("SUMMARY_TASK_BATCH", default=1 if SUMMARY_BACKEND == "llm" else 50, minimum=1)
 
 # --- REST API (issue 4) -------------------------------------------------------
-# Versioned API under /api/v1/ (readinggroup/api.py); see the README's "REST API" section.
+# Versioned API under /api/v1/ (readinggroup/api_urls.py); see the README's "REST API" section.
 API_THROTTLE_RATES = {
     "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
     "user": env.str("API_THROTTLE_USER", default="300/minute"),
@@ -298,7 +288,6 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_SCHEMA_CLASS": "readinggroup.rest.schema.AutoSchema",
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "readinggroup.rest.negotiation.ContentNegotiation",
     "EXCEPTION_HANDLER": "readinggroup.rest.errors.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNICODE_JSON": True,

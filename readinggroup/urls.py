@@ -21,7 +21,7 @@ urlpatterns = [
         ),
     ),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("readinggroup.api")),
+    path("api/v1/", include("readinggroup.api_urls")),
     path("accounts/", include("members.auth_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("papers/", include("papers.urls")),

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
+from django.contrib.auth.mixins import AccessMixin
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
@@ -45,16 +46,13 @@ def member_action(view: Callable) -> Callable:
     return wrapper
 
 
-def read_access(view: Callable) -> Callable:
-    """Function-view twin of ReadAccessMixin: members only unless SITE_PUBLIC is on."""
+class ReadAccessMixin(AccessMixin):
+    """Pages anyone may read when SITE_PUBLIC is on, and members only otherwise."""
 
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def dispatch(self, request, *args, **kwargs):
         if not settings.SITE_PUBLIC and not request.user.is_authenticated:
-            return send_to_login(request, request.get_full_path())
-        return view(request, *args, **kwargs)
-
-    return wrapper
+            return self.handle_no_permission()
+        return super().dispatch(request, *args, **kwargs)
 
 
 def redirect_back(request: HttpRequest, fallback: str, anchor: str = "") -> HttpResponseRedirect:

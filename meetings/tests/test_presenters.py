@@ -5,7 +5,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from meetings.models import PresenterOffer
-from meetings.services import presenter_assign, presenter_offer, presenter_suggest, presenter_withdraw
+from meetings.selectors import presenter_suggest
+from meetings.services import presenter_assign, presenter_offer, presenter_withdraw
 from meetings.tests.factories import AgendaItemFactory, PresenterOfferFactory, RSVPFactory
 from members.tests.factories import UserFactory
 

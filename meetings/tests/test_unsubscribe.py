@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from meetings.models import NotificationPreference
 from meetings.notifications import UNSUBSCRIBE_SALT, unsubscribe_token
-from meetings.services import notification_preference_get
+from meetings.selectors import notification_preference_get
 from members.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

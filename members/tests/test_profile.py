@@ -98,7 +98,7 @@ def test_the_profile_runs_a_bounded_number_of_queries(client, member, django_ass
 
 
 def test_a_member_turns_session_reminders_off_and_keeps_the_other_notices(client, member):
-    from meetings.services import notification_preference_get
+    from meetings.selectors import notification_preference_get
 
     client.force_login(member)
     page = client.get(reverse("members:profile")).content.decode()

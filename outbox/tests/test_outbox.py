@@ -91,6 +91,16 @@ def test_in_eager_mode_the_task_runs_on_commit_once_and_is_marked(django_capture
     assert (message.run_count, message.duplicate_count, message.task) == (1, 0, "outbox.tests.record_effect")
 
 
+def test_a_task_is_queued_by_its_name_and_a_misspelt_name_is_refused_at_once(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        enqueue("outbox.tests.record_effect", 5)
+    assert effects == [5]
+    with pytest.raises(ValueError, match="outbox.tests.record_efect"):
+        enqueue("outbox.tests.record_efect", 5)
+
+
 def test_a_second_delivery_of_the_same_message_has_no_effect():
     message = Message.objects.create(task=record_effect.name, args=[3])
     for _ in range(3):

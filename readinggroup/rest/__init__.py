@@ -1,2 +1,3 @@
 """What every API view shares: authentication, permissions, throttles, errors, pagination,
-conditional GET and the OpenAPI schema tweaks. The routes themselves are in readinggroup/api.py."""
+conditional GET and the OpenAPI schema tweaks. The routes are in readinggroup/api_urls.py;
+logging in for a token is members/auth_api.py."""

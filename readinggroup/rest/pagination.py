@@ -86,18 +86,6 @@ def _column_value(model, name: str, value):
     return field, field.get_prep_value(field.to_python(value))
 
 
-def typed_cursor_values(model, ordering: list[str], values: list) -> list:
-    """A cursor's values as the model's column types, for SQL written by hand; a 400 when
-    one is not of its column's type (as the queryset path answers)."""
-    try:
-        return [
-            _column_value(model, name.lstrip("-"), value)[1]
-            for name, value in zip(ordering, values, strict=True)
-        ]
-    except (DjangoValidationError, ValueError, TypeError):
-        raise exceptions.ValidationError({"cursor": [_INVALID_CURSOR]}) from None
-
-
 def after(ordering: list[str], values: list, *, reverse: bool = False, queryset: QuerySet | None = None):
     """Rows strictly after a position in this order (before it when reverse).
 
@@ -130,8 +118,17 @@ class KeysetPagination(BasePagination):
     page_size_query_param = "page_size"
 
     def paginate_queryset(self, queryset: QuerySet, request: Request, view=None) -> list:
-        values = self.start(request, [str(field) for field in queryset.query.order_by])
-        if values is not None:
+        """At most page_size rows after the cursor's position (before it, when the cursor
+        points back), in the order's direction; the first page without a cursor."""
+        self.request = request
+        self.ordering = [str(field) for field in queryset.query.order_by]
+        if not self.ordering or self.ordering[-1].lstrip("-") not in {"id", "pk"}:
+            raise ValueError("Keyset pagination needs an ORDER BY ending in the primary key.")
+        self.page_size = self._page_size(request)
+        cursor = request.query_params.get(self.cursor_query_param)
+        self.reverse, self.has_cursor = False, bool(cursor)
+        if cursor:
+            values, self.reverse = decode_cursor(cursor, self.ordering)
             try:
                 queryset = queryset.filter(
                     after(self.ordering, values, reverse=self.reverse, queryset=queryset)
@@ -140,25 +137,7 @@ class KeysetPagination(BasePagination):
                 raise exceptions.ValidationError({"cursor": [_INVALID_CURSOR]}) from None
             if self.reverse:
                 queryset = queryset.reverse()
-        return self.finish(list(queryset[: self.page_size + 1]))
-
-    def start(self, request: Request, ordering: list[str]) -> list | None:
-        """Read the page size and the cursor for this order: the cursor's values, or None
-        for the first page. Then fetch at most page_size + 1 rows after that position (before
-        it, in the reverse order, when self.reverse) and hand them to finish()."""
-        self.request, self.ordering = request, ordering
-        if not ordering or ordering[-1].lstrip("-") not in {"id", "pk"}:
-            raise ValueError("Keyset pagination needs an ORDER BY ending in the primary key.")
-        self.page_size = self._page_size(request)
-        cursor = request.query_params.get(self.cursor_query_param)
-        self.reverse, self.has_cursor = False, bool(cursor)
-        if not cursor:
-            return None
-        values, self.reverse = decode_cursor(cursor, ordering)
-        return values
-
-    def finish(self, rows: list) -> list:
-        """The page from the rows fetched after start(): trimmed, in the order's direction."""
+        rows = list(queryset[: self.page_size + 1])
         self.has_more = len(rows) > self.page_size
         rows = rows[: self.page_size]
         if self.reverse:

@@ -2,10 +2,6 @@ from django.conf import settings
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 
-def is_organiser(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_organiser)
-
-
 class MemberOrPublicRead(BasePermission):
     """Members may do anything the view offers; anonymous clients may only read, and only
     while SITE_PUBLIC is on (read per request, so the setting applies without a restart)."""

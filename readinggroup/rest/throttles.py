@@ -1,7 +1,10 @@
 """Request rates: per member, per anonymous IP address, and a stricter one for logging in.
 
-Rates come from REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] (settings API_THROTTLE_*), read
-on each request rather than when the class is defined, so a changed setting applies at once.
+DRF's SimpleRateThrottle on the site's cache (readinggroup.cache: while Redis is away the
+cache misses and drops writes, so throttling is off meanwhile). Rates come from
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] (settings API_THROTTLE_*), read on each request
+rather than when the class is defined, so a changed setting applies at once. A new rate is
+a subclass of _LiveRates with a `scope` (and a get_cache_key when it is not per member).
 """
 
 import math
@@ -13,42 +16,10 @@ from django.http import HttpResponse
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from readinggroup.rest import conditional
-
 
 class _LiveRates(SimpleRateThrottle):
-    """With the Redis cache, the request log lives in Redis, one round trip a request
-    (readinggroup.cache.RedisCache.sliding_log), which also brings what a conditional GET
-    reads from the cache next (readinggroup.rest.conditional); other caches keep DRF's own way."""
-
-    oldest: float | None = None
-
     def get_rate(self) -> str | None:
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-
-    def allow_request(self, request, view) -> bool:
-        sliding_log = getattr(self.cache, "sliding_log", None)
-        if sliding_log is None or self.rate is None:
-            return super().allow_request(request, view)
-        self.key = self.get_cache_key(request, view)
-        if self.key is None:
-            return True
-        self.now = self.timer()
-        allowed, self.oldest, fetched = sliding_log(
-            self.key,
-            now=self.now,
-            window=self.duration,
-            limit=self.num_requests,
-            read=conditional.key_to_prefetch(request, view),
-        )
-        conditional.remember_prefetched(request, fetched)
-        return allowed
-
-    def wait(self) -> float | None:
-        if self.oldest is None:
-            return super().wait()
-        # As DRF's wait() when the limit is reached: the oldest request leaves the window then.
-        return max(self.duration - (self.now - self.oldest), 0.0)
 
 
 class UserThrottle(_LiveRates):

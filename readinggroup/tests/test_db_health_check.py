@@ -1,12 +1,10 @@
-"""The PostgreSQL backend's health check (readinggroup.postgresql): no round trip for a
-connection that is as the last request left it, a real check for one the server dropped."""
+"""Django's health check for kept connections (CONN_HEALTH_CHECKS): a connection the server
+dropped is replaced before a request uses it."""
 
 import time
-from unittest import mock
 
 import pytest
 from django.db import connection, connections
-from django.db.backends.postgresql import base as django_postgresql
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -30,14 +28,6 @@ def _backend_pid(kept) -> int:
     with kept.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         return cursor.fetchone()[0]
-
-
-def test_an_idle_connection_passes_without_a_query(kept):
-    pid = _backend_pid(kept)
-    with mock.patch.object(django_postgresql.DatabaseWrapper, "is_usable", autospec=True) as select_1:
-        _check(kept)
-    assert select_1.call_count == 0
-    assert kept.connection is not None and _backend_pid(kept) == pid
 
 
 def test_a_connection_the_server_ended_is_replaced_before_the_request_uses_it(kept):

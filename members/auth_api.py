@@ -1,4 +1,5 @@
-"""Per-device API tokens (django-rest-knox): log in, log out, log out everywhere."""
+"""Per-device API tokens (django-rest-knox): log in, log out, log out everywhere (routes in
+readinggroup/api_urls.py)."""
 
 from django.conf import settings
 from django.contrib.auth import authenticate, user_logged_in, user_logged_out

@@ -12,8 +12,8 @@ from rest_framework.routers import DefaultRouter
 
 from meetings.api import MeetingViewSet
 from members.api import MeDeleteView, MeExportView, MeView
+from members.auth_api import LoginView, LogoutAllView, LogoutView
 from papers.api import PaperViewSet, TagViewSet
-from readinggroup.rest.auth import LoginView, LogoutAllView, LogoutView
 from readinggroup.rest.errors import not_found
 
 
