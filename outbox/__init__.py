@@ -4,7 +4,7 @@
 transaction of the change that needs it; once that transaction commits, one
 quick attempt publishes it to the broker. What the broker did not take, the
 relay in every worker publishes later. Workers run each message once (see
-outbox.worker). README "Background work and the outbox" tells the whole story.
+outbox.worker). docs/architecture.md ("Background work and the outbox") tells the whole story.
 """
 
 

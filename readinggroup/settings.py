@@ -229,7 +229,7 @@ ARXIV_API_URL = env.str("ARXIV_API_URL", default="https://export.arxiv.org/api/q
 TRENDING_HALF_LIFE_DAYS = env_int("TRENDING_HALF_LIFE_DAYS", default=3)
 
 # --- Pipeline: fetching and summarising (issue 3) ------------------------------
-# Seconds, except FETCH_MAX_BYTES. See README "Sources and summaries".
+# Seconds, except FETCH_MAX_BYTES. See docs/sources-and-summaries.md.
 FETCH_CHECK_SECONDS = env_int("FETCH_CHECK_SECONDS", default=300, minimum=10)
 FETCH_CONNECT_TIMEOUT = env.float("FETCH_CONNECT_TIMEOUT", default=10.0)
 FETCH_READ_TIMEOUT = env.float("FETCH_READ_TIMEOUT", default=30.0)
@@ -253,7 +253,7 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 SUMMARY_TASK_BATCH = env_int("SUMMARY_TASK_BATCH", default=1 if SUMMARY_BACKEND == "llm" else 50, minimum=1)
 
 # --- REST API (issue 4) -------------------------------------------------------
-# Versioned API under /api/v1/ (readinggroup/api_urls.py); see the README's "REST API" section.
+# Versioned API under /api/v1/ (readinggroup/api_urls.py); see docs/api.md.
 API_THROTTLE_RATES = {
     "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
     "user": env.str("API_THROTTLE_USER", default="300/minute"),
