@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A NUL byte in the path or in a page's query string: 400 before any view or query.
+    "readinggroup.nul.RejectNulMiddleware",
     # A database that does not answer: 503 "try again shortly" instead of a 500.
     "readinggroup.outage.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
