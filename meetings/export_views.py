@@ -5,7 +5,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from meetings import calendar
 from meetings.models import AgendaItem, Meeting
@@ -30,7 +30,7 @@ def _ics(body: bytes, filename: str, *, private: bool) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def public_calendar(request: HttpRequest) -> HttpResponse:
     """Every session of the last year and all coming ones."""
     if _needs_login(request):
@@ -39,7 +39,7 @@ def public_calendar(request: HttpRequest) -> HttpResponse:
     return _ics(body, "sessions.ics", private=False)
 
 
-@require_GET
+@require_safe
 def member_calendar(request: HttpRequest, token: str) -> HttpResponse:
     """A member's own sessions, at a secret address that works without logging in."""
     user = User.objects.filter(calendar_token=token, is_active=True).first()
@@ -55,7 +55,7 @@ def member_calendar(request: HttpRequest, token: str) -> HttpResponse:
     return _ics(body, "my-sessions.ics", private=True)
 
 
-@require_GET
+@require_safe
 def meeting_bibtex(request: HttpRequest, pk: int) -> HttpResponse:
     """The papers of one session's agenda as BibTeX, in agenda order."""
     if _needs_login(request):
