@@ -202,19 +202,20 @@ class Walk:
     """Sends requests as one client kind and checks each answer; counts what it saw."""
 
     def __init__(self, user) -> None:
-        self.user = user
+        self.client = Client()  # one for the walk: a new client loads every middleware again
+        self.headers = {}
+        if user is not None:  # each request rolls back, so a logout does not end this token
+            _, token = AuthToken.objects.create(user=user)
+            self.headers["HTTP_AUTHORIZATION"] = f"Token {token}"
         self.statuses: Counter = Counter()
 
     def send(self, method: str, path: str, *, body: bytes = b"", content_type="application/json", **extra):
+        what = f"{method} {path[:300]} {body[:80]!r} {extra}"[:600]
         with transaction.atomic():
-            headers = {}
-            if self.user is not None:
-                _, token = AuthToken.objects.create(user=self.user)
-                headers["HTTP_AUTHORIZATION"] = f"Token {token}"
-            headers.update(extra)
-            what = f"{method} {path[:300]} {body[:80]!r} {extra}"[:600]
             try:
-                response = Client().generic(method, path, body, content_type=content_type, **headers)
+                response = self.client.generic(
+                    method, path, body, content_type=content_type, **(self.headers | extra)
+                )
             except Exception as error:  # the test client re-raises a view's exception: say which request
                 raise AssertionError(what) from error
             transaction.set_rollback(True)

@@ -26,6 +26,8 @@ QUERIES = [
     "q=a%00b&status__exact=%00&tag=%00&p=%00",
     "published_since=9999-12-31&published_until=0001-01-01",
 ]
+# The admin pages its lists with ?p= and has no date filters of ours.
+ADMIN_QUERIES = ["p=9223372036854775807", "q=a%00b&status__exact=%00&p=%00"]
 BIG_ID = "9223372036854775808"
 FAR_DAYS = ["9999-12-31", "0001-01-01", "10000-01-01"]
 
@@ -96,7 +98,7 @@ def test_hostile_input_on_any_page_never_gets_a_5xx(role, world, capsys, setting
     with quiet_4xx_logs():
         for url in urls:
             joiner = "&" if "?" in url else "?"
-            for query in QUERIES:
+            for query in ADMIN_QUERIES if url.startswith("/admin/") else QUERIES:
                 response = _ask(client, "GET", url + joiner + query)
                 assert response.status_code < 500, url + joiner + query
                 if "%00" in query:
