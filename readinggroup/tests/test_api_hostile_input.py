@@ -378,14 +378,16 @@ def test_text_that_is_not_unicode_is_echoed_as_the_replacement_character():
 
 
 @pytest.mark.parametrize("offset", ["+20:00", "-16:00", "+01:00", ""])
-def test_a_cursor_with_a_time_not_in_utc_is_a_400(api, member, world, offset):
-    link = api().get("/api/v1/papers/", {"ordering": "newest", "page_size": 1}).json()["next"]
+@pytest.mark.parametrize("extra", [{}, {"discussed": "false"}], ids=["plain list", "filtered list"])
+def test_a_cursor_with_a_time_not_in_utc_is_a_400(api, member, world, offset, extra):
+    """Both ways a list is read: the plain list (on PostgreSQL, SQL written by hand, where the
+    +20:00 was a DataError) and the filtered one (the ORM)."""
+    params = {"ordering": "newest", **extra}
+    link = api().get("/api/v1/papers/", {**params, "page_size": 1}).json()["next"]
     data = _cursor_data(link)
     data["v"][0] = "2026-01-01T00:00:00" + offset
     for client in (api(), api(member)):
-        response = client.get(
-            "/api/v1/papers/", {"ordering": "newest", "cursor": b64(json.dumps(data).encode())}
-        )
+        response = client.get("/api/v1/papers/", {**params, "cursor": b64(json.dumps(data).encode())})
         assert response.status_code == 400
         assert response.json()["errors"] == {"cursor": [mock.ANY]}
 
