@@ -216,7 +216,10 @@ class MeetingViewSet(viewsets.ReadOnlyModelViewSet):
         return meeting_detail_queryset(user=user)
 
     def get_serializer_class(self):
-        return MeetingSerializer if self.action == "list" else MeetingDetailSerializer
+        # Per action, as each answers: the browsable API draws its forms from this, and drew the
+        # offer's answer (an agenda item) with the session's serializer, a 500.
+        actions = {"list": MeetingSerializer, "rsvp": RsvpInputSerializer, "offer": AgendaItemSerializer}
+        return actions.get(self.action, MeetingDetailSerializer)
 
     def get_object(self) -> Meeting:
         return get_object_or_404(self.get_queryset(), pk=_bounded(self.kwargs["pk"]))

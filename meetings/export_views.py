@@ -5,7 +5,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from meetings import calendar
 from meetings.models import AgendaItem, Meeting
@@ -39,7 +39,7 @@ def _ics(body: bytes, filename: str, *, private: bool) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 @web_throttle(CalendarThrottle)
 def public_calendar(request: HttpRequest) -> HttpResponse:
     """Every session of the last year and all coming ones."""
@@ -49,7 +49,7 @@ def public_calendar(request: HttpRequest) -> HttpResponse:
     return _ics(body, "sessions.ics", private=False)
 
 
-@require_GET
+@require_safe
 def member_calendar(request: HttpRequest, token: str) -> HttpResponse:
     """A member's own sessions, at a secret address that works without logging in."""
     user = User.objects.filter(calendar_token=token, is_active=True).first()
@@ -77,7 +77,7 @@ def _agenda(meeting: Meeting) -> QuerySet:
     )
 
 
-@require_GET
+@require_safe
 @web_throttle(ExportThrottle)
 def meeting_bibtex(request: HttpRequest, pk: int) -> HttpResponse:
     """The papers of one session's agenda as BibTeX, in agenda order."""
@@ -101,7 +101,8 @@ AGENDA_CSV_HEADER = [
 ]
 
 
-@require_GET
+@require_safe
+@web_throttle(ExportThrottle)
 def meeting_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse | HttpResponse:
     """One session's agenda as CSV (a spreadsheet of who presents what), in agenda order.
 

@@ -16,7 +16,7 @@ from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from meetings import services
 from meetings.models import RSVP, AgendaItem, Meeting, PresenterOffer
@@ -50,7 +50,7 @@ def _counted(meetings):
 
 
 @organiser_only
-@require_http_methods(["GET"])
+@require_safe
 def organiser_home(request: HttpRequest) -> HttpResponse:
     planned = Meeting.objects.filter(status=Meeting.Status.PLANNED).order_by("starts_at", "pk")
     now = timezone.now()
@@ -75,7 +75,7 @@ def _apply(form: MeetingForm, action: Callable[..., Meeting]) -> Meeting | None:
 
 
 @organiser_only
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def meeting_create(request: HttpRequest) -> HttpResponse:
     form = MeetingForm(request.POST or None)
     if request.method == "POST":
@@ -136,11 +136,11 @@ def _schedule_page(
 
 
 @organiser_only
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def schedule(request: HttpRequest, pk: int) -> HttpResponse:
     """The scheduling page of one session; a POST saves its details."""
     meeting = get_object_or_404(Meeting, pk=pk)
-    if request.method == "GET":
+    if request.method != "POST":  # GET or HEAD
         return _schedule_page(request, meeting)
     form = MeetingForm(request.POST, instance=Meeting.objects.get(pk=pk))
     changed = _apply(form, lambda **data: services.meeting_update(meeting=meeting, **_changed(meeting, data)))

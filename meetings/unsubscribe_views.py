@@ -16,7 +16,7 @@ from members.models import User
 # unsubscribe POST without a CSRF token. A GET only shows the button: link
 # scanners that follow every URL in a message must not unsubscribe anyone.
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     try:
         user_id, kind = read_unsubscribe_token(token)

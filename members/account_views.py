@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from members import services
 from members.export import user_data_json
@@ -14,7 +14,7 @@ from members.forms import AccountDeleteForm
 
 
 @login_required
-@require_GET
+@require_safe
 def export(request: HttpRequest) -> HttpResponse:
     """My data as a JSON file (the same document as GET /api/v1/me/export/)."""
     response = HttpResponse(user_data_json(user=request.user), content_type="application/json")
@@ -25,7 +25,7 @@ def export(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def delete(request: HttpRequest) -> HttpResponse:
     """Ask for the password, then delete the account and log out (votes stay, anonymous)."""
     form = AccountDeleteForm(request.POST or None, request=request)

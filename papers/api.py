@@ -212,8 +212,12 @@ class PaperViewSet(viewsets.GenericViewSet):
         return super().filter_queryset(queryset) if self.action == "list" else queryset
 
     def get_serializer_class(self):
+        # Per action, as each answers: the browsable API draws its forms from this (a vote's
+        # answer drawn with the paper's serializer was a 500).
         if self.action == "list":
             return PaperSerializer
+        if self.action == "vote":
+            return VoteStateSerializer
         return PaperDetailSerializer
 
     def list(self, request: Request) -> Response:

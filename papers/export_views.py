@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from papers.bibtex import papers_to_bibtex
 from papers.filters import PaperFilter
@@ -20,7 +20,7 @@ def bibtex_response(body: str, filename: str) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 @web_throttle(ExportThrottle)
 def papers_bibtex(request: HttpRequest) -> HttpResponse:
     """BibTeX of the papers the list filters select, in the list's order.

@@ -154,9 +154,14 @@ class DailyView(PaperListMixin, ListView):
             latest = Paper.objects.listed().aggregate(latest=Max("published_at"))["latest"]
             return timezone.localdate(latest) if latest else None
         try:
-            return date.fromisoformat(self.kwargs["day"])
+            day = date.fromisoformat(self.kwargs["day"])
         except ValueError:
             raise Http404("Not a date: use YYYY-MM-DD.") from None
+        # A day's bounds in UTC must stay within datetime's range (years 1 to 9999), as in
+        # the filters' published_since/until: the calendar's first and last years are a 404.
+        if not 1 < day.year < 9999:
+            raise Http404("No papers on that day.")
+        return day
 
     def get_queryset(self) -> QuerySet:
         if self.day is None:

@@ -6,7 +6,6 @@ they share (auth, errors, throttles, pagination, conditional GET) is in readingg
 
 from csp.decorators import csp_update
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
@@ -14,6 +13,7 @@ from meetings.api import MeetingViewSet
 from members.api import MeDeleteView, MeExportView, MeView
 from members.auth_api import LoginView, LogoutAllView, LogoutView
 from papers.api import PaperViewSet, TagViewSet
+from readinggroup.rest.docs import RedocView, SchemaView, SwaggerView
 from readinggroup.rest.errors import not_found
 
 
@@ -38,15 +38,15 @@ urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     path("me/export/", MeExportView.as_view(), name="me-export"),
     path("me/delete/", MeDeleteView.as_view(), name="me-delete"),
-    path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
+    path("schema/", SchemaView.as_view(permission_classes=[AllowAny]), name="schema"),
     path(
         "docs/",
-        docs_csp(SpectacularSwaggerSplitView.as_view(url_name="api:schema", permission_classes=[AllowAny])),
+        docs_csp(SwaggerView.as_view(url_name="api:schema", permission_classes=[AllowAny])),
         name="docs",
     ),
     path(
         "redoc/",
-        docs_csp(SpectacularRedocView.as_view(url_name="api:schema", permission_classes=[AllowAny])),
+        docs_csp(RedocView.as_view(url_name="api:schema", permission_classes=[AllowAny])),
         name="redoc",
     ),
     path("", include(router.urls)),

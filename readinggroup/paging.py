@@ -7,6 +7,11 @@ it shows to learn whether another page follows.
 
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 
+# The largest OFFSET the databases take (a signed 64-bit integer); a page starting beyond it
+# cannot hold rows, and asking for it raised "bigint out of range" (PostgreSQL) or
+# "datatype mismatch" (SQLite), a 500.
+MAX_OFFSET = 2**63 - 1
+
 
 class UncountedPage(Page):
     def __init__(self, object_list, number: int, paginator, *, more: bool) -> None:
@@ -33,6 +38,8 @@ class UncountedPaginator(Paginator):
             raise PageNotAnInteger("That page number is not an integer") from None
         if number < 1:
             raise EmptyPage("That page number is less than 1")
+        if number * self.per_page + 1 > MAX_OFFSET:  # the end of the rows page() reads
+            raise EmptyPage("That page contains no results")
         return number
 
     def page(self, number) -> UncountedPage:

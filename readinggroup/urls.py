@@ -29,3 +29,9 @@ urlpatterns = [
     path("feeds/", include("readinggroup.feeds_urls")),
     path("members/", include("members.urls")),
 ]
+
+# Under /api/ these answer in the API's error format; elsewhere they are Django's own pages.
+handler400 = "readinggroup.rest.errors.bad_request"
+handler403 = "readinggroup.rest.errors.permission_denied"
+handler404 = "readinggroup.rest.errors.page_not_found"
+handler500 = "readinggroup.rest.errors.server_error"

@@ -9,9 +9,11 @@
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.conf import settings
+from django.core.exceptions import BadRequest, ObjectDoesNotExist, PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -75,6 +77,9 @@ def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
         return exceptions.PermissionDenied()
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(serializers.as_serializer_error(exc))
+    if isinstance(exc, RequestDataTooBig):  # raised by request.body, which DRF's JSON parsing reads
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return exceptions.ParseError(f"The body is too large: send at most {limit} bytes.")
     return None
 
 
@@ -109,6 +114,46 @@ def not_found(request: HttpRequest, *args, **kwargs) -> JsonResponse:
     """Unknown paths under /api/v1/ answer in the API's error format, not with an HTML page."""
     body = error_body(exceptions.NotFound("No such API endpoint. See /api/v1/docs/."))
     return JsonResponse(body, status=status.HTTP_404_NOT_FOUND)
+
+
+# --- Django's error views (handler400 ... handler500 in readinggroup/urls.py) -----------------------
+# What DRF does not answer itself under /api/ (a request the middleware refuses, a 500 that
+# escaped every handler) still gets the error format; every other path gets Django's pages.
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def _api_error(exc: exceptions.APIException) -> JsonResponse:
+    return JsonResponse(error_body(exc), status=exc.status_code)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        detail = str(exception) if isinstance(exception, BadRequest) else None
+        return _api_error(exceptions.ParseError(detail or "Bad request."))
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return _api_error(exceptions.PermissionDenied())
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return _api_error(exceptions.NotFound())
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """The last resort, after Django has logged the exception: known bad input is a 4xx before this."""
+    if _is_api(request):
+        body = {"detail": "Something went wrong on our side.", "code": "server_error", "errors": {}}
+        return JsonResponse(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+    return defaults.server_error(request)
 
 
 # --- Schema components -----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import base64
 import binascii
 import json
 import math
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -26,6 +27,8 @@ from rest_framework.utils.urls import replace_query_param
 from readinggroup.sql import RowLess
 
 _BIGINT = 2**63 - 1
+# Ours are a few hundred characters; a longer one is not ours, and is never decoded.
+_MAX_CURSOR_LENGTH = 1000
 _INVALID_CURSOR = "Invalid cursor: use the next or previous link of an earlier page, unchanged."
 
 
@@ -54,6 +57,8 @@ def encode_cursor(ordering: list[str], values: list, *, reverse: bool) -> str:
 
 def decode_cursor(cursor: str, ordering: list[str]) -> tuple[list, bool]:
     """The values and direction a cursor holds; a 400 when it is not one of ours for this order."""
+    if len(cursor) > _MAX_CURSOR_LENGTH:
+        raise exceptions.ValidationError({"cursor": [_INVALID_CURSOR]})
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
@@ -65,7 +70,7 @@ def decode_cursor(cursor: str, ordering: list[str]) -> tuple[list, bool]:
             and all(_valid_value(v) for v in values)
             and isinstance(reverse, bool)
         )
-    except (ValueError, TypeError, KeyError, UnicodeError, binascii.Error):
+    except (ValueError, TypeError, KeyError, UnicodeError, binascii.Error, RecursionError):
         valid = False
     if not valid:
         raise exceptions.ValidationError({"cursor": [_INVALID_CURSOR]})
@@ -74,8 +79,11 @@ def decode_cursor(cursor: str, ordering: list[str]) -> tuple[list, bool]:
 
 def _typed(queryset: QuerySet, name: str, value) -> Value:
     """The cursor's value as the column's type (ValidationError / ValueError when it is not one)."""
-    if name in queryset.query.annotations:
-        return Value(float(value), output_field=FloatField())  # search_rank, the only ordering annotation
+    if name in queryset.query.annotations:  # search_rank, the only ordering annotation
+        rank = float(value)
+        if not math.isfinite(rank):  # "nan" or "inf" as text
+            raise ValueError("not a rank")
+        return Value(rank, output_field=FloatField())
     field, prepared = _column_value(queryset.model, name, value)
     return Value(prepared, output_field=field)
 
@@ -83,7 +91,14 @@ def _typed(queryset: QuerySet, name: str, value) -> Value:
 def _column_value(model, name: str, value):
     """The model field behind an ordering name, and the value as its column's type."""
     field = model._meta.get_field("id" if name == "pk" else name)
-    return field, field.get_prep_value(field.to_python(value))
+    typed = field.to_python(value)
+    # Cursors are written with times in UTC. Another offset (or none) is not one of ours, and
+    # PostgreSQL refuses offsets beyond 15:59 with a DataError (a crafted +20:00 was a 500).
+    if isinstance(typed, datetime) and typed.utcoffset() != timedelta(0):
+        raise ValueError("not a time in UTC")
+    if isinstance(typed, int) and abs(typed) > _BIGINT:  # 1e300 as an id: an int beyond BIGINT
+        raise ValueError("out of range")
+    return field, field.get_prep_value(typed)
 
 
 def after(ordering: list[str], values: list, *, reverse: bool = False, queryset: QuerySet | None = None):
