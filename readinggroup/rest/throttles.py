@@ -7,6 +7,7 @@ rather than when the class is defined, so a changed setting applies at once. A n
 a subclass of _LiveRates with a `scope` (and a get_cache_key when it is not per member).
 """
 
+import hashlib
 import math
 from collections.abc import Callable
 from functools import wraps
@@ -56,7 +57,6 @@ class LoginThrottle(_LiveRates):
 # --- Web forms -----------------------------------------------------------------------------------
 # The web log-in and password-reset forms count with the same throttles, outside DRF:
 # allow_request(request, None) takes Django's HttpRequest. Their rates are settings of their own.
-import hashlib  # noqa: E402 - this part stays in one block, apart from the API's throttles
 
 
 class WebLoginThrottle(LoginThrottle):
