@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[2]
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)")
@@ -21,7 +23,7 @@ def _pins(name: str) -> dict[str, str]:
     for block in blocks:
         if match := PIN.match(block):
             assert "--hash=sha256:" in block, f"{name}: {match[1]} has no hash"
-            pins[match[1].lower()] = match[2]
+            pins[canonicalize_name(match[1])] = match[2]
     return pins
 
 
@@ -39,6 +41,20 @@ def test_the_lock_files_pin_every_package_with_hashes_and_agree_on_versions():
         "python-json-logger",
         "prometheus-client",
     } <= runtime.keys()
+
+
+@pytest.mark.parametrize("suffix", ["", "-dev", "-bench"])
+def test_every_package_of_a_source_file_is_in_its_lock_file(suffix):
+    """A .in file edited without `make lock` afterwards."""
+    lines = (ROOT / f"requirements{suffix}.in").read_text().splitlines()
+    wanted = [Requirement(line.split("#")[0]) for line in lines if line.split("#")[0].strip()[:1].isalnum()]
+    pins = _pins(f"requirements{suffix}.txt")
+    unmet = [
+        str(req)
+        for req in wanted
+        if (version := pins.get(canonicalize_name(req.name))) is None or version not in req.specifier
+    ]
+    assert unmet == []
 
 
 def test_make_installs_with_hashes():
