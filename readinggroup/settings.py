@@ -1,4 +1,4 @@
-"""One settings module, driven by environment variables (see .env.example).
+"""One settings module, driven by environment variables (.env.example, docs/configuration.md).
 
 With no environment at all the site runs on the embedded default: DEBUG on,
 SQLite and the Celery filesystem broker under var/, e-mail on the console.
@@ -7,19 +7,27 @@ SQLite and the Celery filesystem broker under var/, e-mail on the console.
 from datetime import timedelta
 from pathlib import Path
 
-import environ
 from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 
-from readinggroup.envparse import env_admins, env_bool, env_int, env_list, env_rate, env_str
+from readinggroup.envparse import (
+    env_admins,
+    env_bool,
+    env_db_url,
+    env_email_url,
+    env_float,
+    env_int,
+    env_list,
+    env_rate,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-env = environ.Env()
-VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR = Path(env_str("VAR_DIR", default=str(BASE_DIR / "var")))
 (VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", default=True)
-SECRET_KEY = env.str("SECRET_KEY", default="")
+SECRET_KEY = env_str("SECRET_KEY", default="")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=[])
 
 if DEBUG:
@@ -31,8 +39,8 @@ elif not SECRET_KEY or not ALLOWED_HOSTS:
         "(comma-separated host names) in the environment."
     )
 
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
-SITE_NAME = env.str("SITE_NAME", default="readinggroup")
+SITE_URL = env_str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+SITE_NAME = env_str("SITE_NAME", default="readinggroup")
 # Anonymous visitors may read papers and meetings when this is on.
 SITE_PUBLIC = env_bool("SITE_PUBLIC", default=True)
 
@@ -102,9 +110,11 @@ TEMPLATES = [
 
 # --- Database ---------------------------------------------------------------
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
+    "default": env_db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
-DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", default=0)
+# Kept connections save a connect per request in production; runserver (DEBUG) starts a thread per
+# request, which would only leave connections behind.
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", default=0 if DEBUG else 600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
 if IS_POSTGRES:
@@ -123,10 +133,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery broker ------------------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL = env_str("REDIS_URL", default="")
 if REDIS_URL:
     # Tolerant of a Redis outage (reads miss, writes are dropped): readinggroup/cache.py.
-    _redis_timeout = env.float("REDIS_SOCKET_TIMEOUT", default=0.5)
+    _redis_timeout = env_float("REDIS_SOCKET_TIMEOUT", default=0.5)
     CACHES = {
         "default": {
             "BACKEND": "readinggroup.cache.RedisCache",
@@ -143,7 +153,7 @@ else:
         }
     }
 
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _queue_dir = VAR_DIR / "celery"
     for _sub in ("queue", "processed", "control"):
@@ -191,17 +201,13 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # --- E-mail -----------------------------------------------------------------
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
-# filemail:///var/mail names the absolute path /var/mail (as file:/// URLs do), but django-environ
-# drops its first slash and mail would go to var/mail under the working directory.
-if env.str("EMAIL_URL", default="").startswith(("filemail:///", "filemail://localhost/")):
-    EMAIL_FILE_PATH = "/" + EMAIL_FILE_PATH.lstrip("/")  # noqa: F821 (set by the update above)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="readinggroup <noreply@localhost>")
+vars().update(env_email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", default="readinggroup <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Internationalisation -----------------------------------------------------
 LANGUAGE_CODE = "en-gb"
-TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+TIME_ZONE = env_str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 
@@ -221,46 +227,46 @@ STORAGES = {
 }
 
 # --- Papers -------------------------------------------------------------------
-SUMMARY_BACKEND = env.str("SUMMARY_BACKEND", default="extractive")
-SUMMARY_LLM_BASE_URL = env.str("SUMMARY_LLM_BASE_URL", default="")
-SUMMARY_LLM_API_KEY = env.str("SUMMARY_LLM_API_KEY", default="")
-SUMMARY_LLM_MODEL = env.str("SUMMARY_LLM_MODEL", default="")
+SUMMARY_BACKEND = env_str("SUMMARY_BACKEND", default="extractive")
+SUMMARY_LLM_BASE_URL = env_str("SUMMARY_LLM_BASE_URL", default="")
+SUMMARY_LLM_API_KEY = env_str("SUMMARY_LLM_API_KEY", default="")
+SUMMARY_LLM_MODEL = env_str("SUMMARY_LLM_MODEL", default="")
 SUMMARY_LLM_TIMEOUT = env_int("SUMMARY_LLM_TIMEOUT", default=30)
-ARXIV_API_URL = env.str("ARXIV_API_URL", default="https://export.arxiv.org/api/query")
+ARXIV_API_URL = env_str("ARXIV_API_URL", default="https://export.arxiv.org/api/query")
 # A paper's vote weight halves every this many days in the "trending" order.
 TRENDING_HALF_LIFE_DAYS = env_int("TRENDING_HALF_LIFE_DAYS", default=3)
 
-# --- Pipeline: fetching and summarising (issue 3) ------------------------------
+# --- Pipeline: fetching and summarising ------------------------------
 # Seconds, except FETCH_MAX_BYTES. See docs/sources-and-summaries.md.
 FETCH_CHECK_SECONDS = env_int("FETCH_CHECK_SECONDS", default=300, minimum=10)
-FETCH_CONNECT_TIMEOUT = env.float("FETCH_CONNECT_TIMEOUT", default=10.0)
-FETCH_READ_TIMEOUT = env.float("FETCH_READ_TIMEOUT", default=30.0)
-FETCH_TOTAL_TIMEOUT = env.float("FETCH_TOTAL_TIMEOUT", default=120.0)
+FETCH_CONNECT_TIMEOUT = env_float("FETCH_CONNECT_TIMEOUT", default=10.0)
+FETCH_READ_TIMEOUT = env_float("FETCH_READ_TIMEOUT", default=30.0)
+FETCH_TOTAL_TIMEOUT = env_float("FETCH_TOTAL_TIMEOUT", default=120.0)
 FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", default=20_000_000, minimum=1024)
 FETCH_RETRIES = env_int("FETCH_RETRIES", default=3)
-FETCH_BACKOFF_SECONDS = env.float("FETCH_BACKOFF_SECONDS", default=2.0)
-FETCH_BACKOFF_MAX_SECONDS = env.float("FETCH_BACKOFF_MAX_SECONDS", default=60.0)
+FETCH_BACKOFF_SECONDS = env_float("FETCH_BACKOFF_SECONDS", default=2.0)
+FETCH_BACKOFF_MAX_SECONDS = env_float("FETCH_BACKOFF_MAX_SECONDS", default=60.0)
 # arXiv asks for no more than one request every three seconds.
-FETCH_ARXIV_INTERVAL_SECONDS = env.float("FETCH_ARXIV_INTERVAL_SECONDS", default=3.0)
+FETCH_ARXIV_INTERVAL_SECONDS = env_float("FETCH_ARXIV_INTERVAL_SECONDS", default=3.0)
 FETCH_ARXIV_PAGE_SIZE = env_int("FETCH_ARXIV_PAGE_SIZE", default=100, minimum=1)
 # Crossref-compatible metadata for papers added by DOI.
-CROSSREF_API_URL = env.str("CROSSREF_API_URL", default="https://api.crossref.org/works")
+CROSSREF_API_URL = env_str("CROSSREF_API_URL", default="https://api.crossref.org/works")
 CELERY_BEAT_SCHEDULE["fetch-due-sources"] = {
     "task": "papers.tasks.fetch_due_sources",
     "schedule": FETCH_CHECK_SECONDS,
 }
 # Lets two sites (or a test run) share one Redis without taking each other's tasks.
-CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 # Papers per summarising task: one for an LLM (each may take SUMMARY_LLM_TIMEOUT), more offline.
 SUMMARY_TASK_BATCH = env_int("SUMMARY_TASK_BATCH", default=1 if SUMMARY_BACKEND == "llm" else 50, minimum=1)
 
-# --- REST API (issue 4) -------------------------------------------------------
+# --- REST API -------------------------------------------------------
 # Versioned API under /api/v1/ (readinggroup/api_urls.py); see docs/api.md.
 API_THROTTLE_RATES = {
-    "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
-    "user": env.str("API_THROTTLE_USER", default="300/minute"),
+    "anon": env_str("API_THROTTLE_ANON", default="60/minute"),
+    "user": env_str("API_THROTTLE_USER", default="300/minute"),
     # Login is stricter: counted per client IP address, whatever the outcome.
-    "login": env.str("API_THROTTLE_LOGIN", default="5/minute"),
+    "login": env_str("API_THROTTLE_LOGIN", default="5/minute"),
 }
 for _scope, _rate in API_THROTTLE_RATES.items():
     _count, _, _period = _rate.partition("/")
@@ -332,7 +338,7 @@ CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/"
 CORS_EXPOSE_HEADERS = ["ETag", "Last-Modified", "Retry-After"]
 
-# --- Web site (issue 5) -------------------------------------------------------
+# --- Web site -------------------------------------------------------
 # Content-Security-Policy on every HTML response: scripts, styles and images
 # from the site itself only; templates that really need an inline script get a
 # per-request nonce ({{ request.csp_nonce }}), never 'unsafe-inline'.
@@ -370,21 +376,17 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24  # one day, in seconds
 # Web log-in attempts per client address, whatever the username or outcome (django-axes
 # counts failures per username and address); password-reset requests per client address
 # and, separately, per e-mail address. Counted by readinggroup.rest.throttles, as the API's.
-WEB_LOGIN_RATE = env.str("WEB_LOGIN_RATE", default="10/minute")
-PASSWORD_RESET_RATE = env.str("PASSWORD_RESET_RATE", default="5/hour")
-for _name, _rate in (("WEB_LOGIN_RATE", WEB_LOGIN_RATE), ("PASSWORD_RESET_RATE", PASSWORD_RESET_RATE)):
-    _count, _, _period = _rate.partition("/")
-    if not _count.isdigit() or _period not in {"second", "minute", "hour", "day", "s", "m", "h", "d"}:
-        raise ImproperlyConfigured(f"{_name}={_rate!r}: write N/second, N/minute, N/hour or N/day.")
+WEB_LOGIN_RATE = env_rate("WEB_LOGIN_RATE", default="10/minute")
+PASSWORD_RESET_RATE = env_rate("PASSWORD_RESET_RATE", default="5/hour")
 PAGE_SIZE = 30
 
-# --- Sessions, notifications, calendars, feeds (issue 6) -----------------------
+# --- Sessions, notifications, calendars, feeds -----------------------
 from celery.schedules import crontab  # noqa: E402 - kept beside the schedule it builds
 
 # An unsubscribe link in an e-mail works for this long.
 UNSUBSCRIBE_MAX_AGE_DAYS = env_int("UNSUBSCRIBE_MAX_AGE_DAYS", default=90)
 # The weekly digest goes out on this day at this hour (Celery's time zone, UTC).
-DIGEST_WEEKDAY = env.str("DIGEST_WEEKDAY", default="mon")
+DIGEST_WEEKDAY = env_str("DIGEST_WEEKDAY", default="mon")
 DIGEST_HOUR = env_int("DIGEST_HOUR", default=7)
 # How often beat looks for due reminders and presenter notices.
 NOTICE_CHECK_MINUTES = env_int("NOTICE_CHECK_MINUTES", default=10)
@@ -409,12 +411,12 @@ CELERY_BEAT_SCHEDULE.update(
     }
 )
 
-# --- Reliability: the task outbox (issue 8) --------------------------------------
+# --- Reliability: the task outbox --------------------------------------
 # Tasks are queued through the outbox (outbox/): written with the change, published after
 # commit with one quick attempt, and relayed later by every worker. Seconds.
-OUTBOX_PUBLISH_TIMEOUT = env.float("OUTBOX_PUBLISH_TIMEOUT", default=0.5)
-OUTBOX_RELAY_SECONDS = env.float("OUTBOX_RELAY_SECONDS", default=5.0)
-OUTBOX_RELAY_MAX_SECONDS = env.float("OUTBOX_RELAY_MAX_SECONDS", default=60.0)
+OUTBOX_PUBLISH_TIMEOUT = env_float("OUTBOX_PUBLISH_TIMEOUT", default=0.5)
+OUTBOX_RELAY_SECONDS = env_float("OUTBOX_RELAY_SECONDS", default=5.0)
+OUTBOX_RELAY_MAX_SECONDS = env_float("OUTBOX_RELAY_MAX_SECONDS", default=60.0)
 OUTBOX_RETENTION_DAYS = env_int("OUTBOX_RETENTION_DAYS", default=7, minimum=1)
 if not 0 < OUTBOX_PUBLISH_TIMEOUT <= 10 or not 0 < OUTBOX_RELAY_SECONDS <= OUTBOX_RELAY_MAX_SECONDS:
     raise ImproperlyConfigured(
@@ -440,12 +442,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", default="INFO")},
     # axes announces itself at INFO on every start, which clutters command output.
     "loggers": {"django.db.backends": {"level": "INFO"}, "axes": {"level": "WARNING"}},
 }
 
-# --- Hardening (issue 8) ----------------------------------------------------------
+# --- Hardening ----------------------------------------------------------
 # Secret URL segments (private calendar, unsubscribe, invitation and password-reset links)
 # and API tokens are redacted from every log line the site writes, runserver's request
 # lines included (readinggroup/logs.py; gunicorn.conf.py does the same for gunicorn).
