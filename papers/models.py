@@ -44,9 +44,7 @@ class Tag(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=["topic", "category"]), name="papers_tag_kind_valid"
-            ),
+            models.CheckConstraint(condition=Q(kind__in=["topic", "category"]), name="papers_tag_kind_valid"),
         ]
 
     def __str__(self) -> str:
