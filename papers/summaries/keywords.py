@@ -46,14 +46,13 @@ _NEXT_WORD = re.compile(r" ([\w-]+)")  # the word right after a mention, across 
 _PREV_WORD = re.compile(r"(?<![\w-])([\w-]+) $")
 _local = threading.local()
 
-# Words a keyphrase neither starts, ends nor has inside: stopwords, and prepositions that
-# STOPWORDS (tuned for TL;DRs) lacks. Tuned on the `tune` half of SemEval-2017, as the lists below.
-
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
+# Words a keyphrase neither starts, ends nor has inside: stopwords, and prepositions that
+# STOPWORDS (tuned for TL;DRs) lacks. Tuned on the `tune` half of SemEval-2017, as the lists below.
 _FUNCTION_WORDS = STOPWORDS | _words(
     "using via based towards toward within without upon across among along around through throughout"
     " onto per versus vs whether"
