@@ -15,6 +15,7 @@ from papers.services import (
     paper_set_status,
     paper_vote_set,
     source_queue_fetch,
+    tag_promote_keyword,
 )
 from readinggroup.admin_actions import intermediate_form
 from readinggroup.rest.throttles import EXPORT_LIMITED, ExportThrottle, seconds_to_wait, try_again
@@ -53,6 +54,13 @@ class TagsForm(forms.Form):
     tags = forms.ModelMultipleChoiceField(queryset=Tag.objects.all(), help_text="Tags to add.")
 
 
+class KeywordForm(forms.Form):
+    keyword = forms.CharField(
+        max_length=100,
+        help_text="A keyword as the papers show it. It becomes a topic tag on every paper that has it.",
+    )
+
+
 class MeetingForm(forms.Form):
     meeting = forms.ModelChoiceField(
         queryset=Meeting.objects.filter(status=Meeting.Status.PLANNED).order_by("starts_at"),
@@ -78,7 +86,15 @@ class PaperAdmin(admin.ModelAdmin):
     readonly_fields = ["vote_count", "trending_score", "discussed_at", "created_at", "modified_at"]
     date_hierarchy = "published_at"
     inlines = [PaperAuthorInline]
-    actions = ["list_papers", "hide_papers", "add_tags", "add_to_meeting", "export_csv", "resummarise"]
+    actions = [
+        "list_papers",
+        "hide_papers",
+        "add_tags",
+        "promote_keyword",
+        "add_to_meeting",
+        "export_csv",
+        "resummarise",
+    ]
     list_per_page = 50
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -118,6 +134,21 @@ class PaperAdmin(admin.ModelAdmin):
             return form
         paper_add_tags(papers=queryset, tags=form.cleaned_data["tags"])
         self.message_user(request, f"Tags added to {queryset.count()} paper(s).", messages.SUCCESS)
+        return None
+
+    @admin.action(description="Promote a keyword to a topic")
+    def promote_keyword(self, request: HttpRequest, queryset: QuerySet):
+        # The form page is the confirmation; it lists the selected papers, whose keywords
+        # are the likely choices, but the topic goes on every paper with the keyword.
+        form = intermediate_form(self, request, queryset, KeywordForm, "Promote a keyword to a topic")
+        if not isinstance(form, KeywordForm):
+            return form
+        try:
+            tag, count = tag_promote_keyword(keyword=form.cleaned_data["keyword"])
+        except ValidationError as error:
+            self.message_user(request, " ".join(error.messages), messages.ERROR)
+            return None
+        self.message_user(request, f'Topic "{tag.name}" is on {count} paper(s).', messages.SUCCESS)
         return None
 
     @admin.action(description="Add selected papers to a meeting's agenda")

@@ -36,7 +36,6 @@ class Tag(models.Model):
     class Kind(models.TextChoices):
         TOPIC = "topic", "Topic"
         CATEGORY = "category", "arXiv category"
-        KEYWORD = "keyword", "Keyword"
 
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=100, unique=True)
@@ -45,9 +44,7 @@ class Tag(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(kind__in=["topic", "category", "keyword"]), name="papers_tag_kind_valid"
-            ),
+            models.CheckConstraint(condition=Q(kind__in=["topic", "category"]), name="papers_tag_kind_valid"),
         ]
 
     def __str__(self) -> str:

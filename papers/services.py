@@ -102,6 +102,36 @@ def paper_add_tags(*, papers, tags) -> None:
     through.objects.bulk_create(links, ignore_conflicts=True)
 
 
+@transaction.atomic
+def tag_promote_keyword(*, keyword: str) -> tuple[Tag, int]:
+    """Make a keyword a topic: a topic tag linked to every paper whose keywords hold it.
+
+    Returns the tag and how many papers it was linked to. Raises ValidationError when no
+    paper has the keyword, or when its slug is taken by a tag of another kind (an arXiv
+    category), so nothing changes.
+    """
+    keyword = " ".join(keyword.split()).lower()
+    slug = tag_slug(keyword)
+    paper_ids = _papers_with_keyword(keyword) if slug else []
+    if not paper_ids:
+        raise ValidationError(f'No paper has the keyword "{keyword}".')
+    tag, _ = Tag.objects.get_or_create(slug=slug, defaults={"name": keyword[:100], "kind": Tag.Kind.TOPIC})
+    if tag.kind != Tag.Kind.TOPIC:
+        raise ValidationError(f'"{tag.name}" is already a tag of kind {tag.get_kind_display()}.')
+    paper_add_tags(papers=Paper.objects.filter(pk__in=paper_ids), tags=[tag])
+    return tag, len(paper_ids)
+
+
+def _papers_with_keyword(keyword: str) -> list[int]:
+    papers = Paper.objects.all()
+    if keyword.isascii() and not {'"', "\\"} & set(keyword):
+        # A cheap text match narrows the scan; the exact test is on the list below. (Quotes,
+        # backslashes and non-ASCII letters are escaped in the JSON text, so those skip it.)
+        papers = papers.filter(keywords__icontains=keyword)
+    rows = papers.values_list("pk", "keywords").iterator(chunk_size=2000)
+    return [pk for pk, words in rows if keyword in (str(w).lower() for w in words or [])]
+
+
 # --- Pipeline: sources, suggestions, summaries (issue 3) ---------------------------
 
 SUGGEST_FORMS = (
@@ -200,24 +230,8 @@ def paper_resummarise(*, paper_ids) -> int:
     return len(ids)
 
 
-def _set_keyword_tags(paper_id: int, keywords: list[str]) -> None:
-    through = Paper.tags.through
-    through.objects.filter(paper_id=paper_id, tag__kind=Tag.Kind.KEYWORD).delete()
-    slugs = {tag_slug(k): k[:100] for k in keywords if tag_slug(k)}
-    if not slugs:
-        return
-    Tag.objects.bulk_create(
-        [Tag(name=name, slug=slug, kind=Tag.Kind.KEYWORD) for slug, name in slugs.items()],
-        ignore_conflicts=True,
-    )
-    tag_ids = Tag.objects.filter(slug__in=slugs).values_list("pk", flat=True)
-    through.objects.bulk_create(
-        [through(paper_id=paper_id, tag_id=t) for t in tag_ids], ignore_conflicts=True
-    )
-
-
 def paper_summarise(*, paper_id: int, backend=None) -> Summary | None:
-    """Write a paper's TL;DR, keywords (also as keyword tags) and which backend wrote them.
+    """Write a paper's TL;DR, keywords and which backend wrote them (keywords are not tags).
 
     Returns None when the paper is gone, or changed while it was summarised
     (the change queued a summary of its own).
@@ -237,7 +251,6 @@ def paper_summarise(*, paper_id: int, backend=None) -> Summary | None:
         )
         if not stored:
             return None
-        _set_keyword_tags(paper_id, summary.keywords)
     return summary
 
 

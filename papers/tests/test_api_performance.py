@@ -38,7 +38,7 @@ def _interesting_paper(submitter):
     tags = [
         TagFactory(name="b topic"),
         TagFactory(name="a topic"),
-        TagFactory(name="c topic", kind="keyword"),
+        TagFactory(name="c topic", kind="category"),
     ]
     paper = PaperFactory(
         tags=tags,

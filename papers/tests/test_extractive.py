@@ -214,7 +214,7 @@ class _FixedExtractor:
 def test_keywords_break_ties_the_same_way_whatever_order_the_extractor_gives(monkeypatch) -> None:
     # yake-rust returns equal scores in any order, and scores that differ in the last bits
     # from one process to another: neither may change which keywords a paper gets.
-    text = "Sparse gradients. Gradient sparsification sends sparse gradient entries."
+    text = "Sparse gradients. Gradient sparsification, in short, sends sparse gradient entries."
     ranked = [
         ("sparse gradient", 0.05),
         ("sparse gradients", 0.05),
@@ -230,6 +230,79 @@ def test_keywords_break_ties_the_same_way_whatever_order_the_extractor_gives(mon
     # Lower scores first; of the tied pair the one the text spells out first wins ("sparse
     # gradient" is inside "sparse gradients" at the start, but stands alone only later).
     assert answers[0][:2] == ["gradient sparsification", "sparse gradients"]
+
+
+def _keywords_from(monkeypatch, text: str, ranked: list[tuple[str, float]]) -> list[str]:
+    monkeypatch.setattr(keyword_module, "_extractor", lambda: _FixedExtractor(ranked))
+    return keywords("", text, limit=10)
+
+
+def test_keywords_drop_fragments_that_a_function_word_edges_or_breaks(monkeypatch) -> None:
+    text = (
+        "We compare image classification using deep learning with signal recovery. "
+        "Signal recovery with deep learning needs the encoder of the model. "
+        "Our approach to circumvent noise uses image classification."
+    )
+    ranked = [
+        ("classification using deep", 0.01),
+        ("recovery with deep", 0.02),
+        ("approach to circumvent", 0.03),
+        ("the encoder", 0.04),
+        ("encoder of", 0.045),
+        ("image classification", 0.05),
+        ("signal recovery", 0.06),
+        ("deep learning", 0.07),
+    ]
+    assert _keywords_from(monkeypatch, text, ranked) == [
+        "image classification",
+        "signal recovery",
+        "deep learning",
+    ]
+
+
+def test_keywords_drop_lone_generic_words_and_phrases_made_only_of_them(monkeypatch) -> None:
+    text = (
+        "Recent work on protein folding is slow. We describe how long folding takes: "
+        "the time grows with chain length. Recent developments help; a new method is shown."
+    )
+    ranked = [
+        ("recent", 0.01),
+        ("describe", 0.02),
+        ("time", 0.03),
+        ("recent developments", 0.04),
+        ("new method", 0.045),
+        ("method is shown", 0.046),
+        ("protein folding", 0.05),
+        ("chain length", 0.06),
+    ]
+    # (a third keyword, when the ranking runs dry, is the text's most frequent other word)
+    assert _keywords_from(monkeypatch, text, ranked)[:2] == ["protein folding", "chain length"]
+
+
+def test_keywords_drop_a_piece_that_the_text_always_extends_by_the_same_word(monkeypatch) -> None:
+    text = (
+        "Deep learning helps graph partitioning. Deep learning also fails at graph partitioning. "
+        "Partitioning is hard, and graph coarsening helps."
+    )
+    ranked = [("deep", 0.01), ("learning", 0.02), ("graph partitioning", 0.03), ("deep learning", 0.04)]
+    # "deep" is always followed by "learning", "learning" always preceded by "deep";
+    # "graph" precedes "partitioning" every time too, but "graph partitioning" ends a sentence.
+    assert _keywords_from(monkeypatch, text, ranked)[:2] == ["graph partitioning", "deep learning"]
+
+
+def test_keywords_of_a_real_abstract_have_no_function_word_edges_or_lone_generic_words() -> None:
+    abstract = (
+        "Recent advances in image classification using deep neural networks describe large gains, "
+        "but recovery with deep models of corrupted signals remains slow at inference time. "
+        "We propose a sparse recovery method with learned dictionaries for compressed sensing, "
+        "and show that compressed sensing with learned dictionaries halves the time of recovery."
+    )
+    words = keywords("Sparse signal recovery with learned dictionaries", abstract)
+    assert len(words) >= 3
+    for phrase in words:
+        edges = {phrase.split()[0], phrase.split()[-1]}
+        assert not edges & keyword_module._FUNCTION_WORDS
+        assert phrase not in {"recent", "describe", "time", "classification using deep", "recovery with deep"}
 
 
 _SAME_IN_ANY_PROCESS = """

@@ -306,3 +306,11 @@ def test_organisers_suggesting_a_pending_paper_are_taken_to_it(client, organiser
     client.force_login(organiser)
     response = client.post(reverse("papers:suggest"), {"reference": "2601.00001"})
     assert response.status_code == 302 and response["Location"] == theirs.get_absolute_url()
+
+
+def test_a_paper_card_shows_its_keywords_small_and_apart_from_its_tags(client):
+    PaperFactory(title="Routing", keywords=["mixture of experts", "load balancing"], tags=[])
+    content = client.get(reverse("papers:new")).content.decode()
+    assert '<p class="keywords"><span class="visually-hidden">Keywords: </span>' in content
+    assert "mixture of experts · load balancing</p>" in content
+    assert 'class="tag"' not in content.split('<p class="keywords">')[1].split("</p>")[0]

@@ -4,6 +4,7 @@ from django.core.management import CommandError, call_command
 from meetings.models import RSVP, AgendaItem, Meeting
 from members.models import User
 from papers.models import Author, Paper, Source, Tag, Vote
+from readinggroup.demo import CATEGORIES, TOPICS
 
 pytestmark = pytest.mark.django_db
 MODELS = [User, Paper, Author, Tag, Vote, Source, Meeting, AgendaItem, RSVP]
@@ -19,6 +20,13 @@ def test_seed_demo_creates_content_for_every_part_of_the_site():
     assert Vote.objects.exists()
     assert Meeting.objects.upcoming().exists() and Meeting.objects.past().exists()
     assert all(p.authors.count() >= 3 for p in Paper.objects.all())
+
+
+def test_seed_demo_gives_papers_keywords_but_makes_only_topic_and_category_tags():
+    call_command("seed_demo", papers=30)
+    assert all(p.keywords for p in Paper.objects.all())
+    names = {(t.name, t.kind) for t in Tag.objects.all()}
+    assert names == {(n, "topic") for n in TOPICS} | {(n, "category") for n in CATEGORIES}
 
 
 def test_running_seed_demo_twice_changes_nothing():

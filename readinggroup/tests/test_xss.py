@@ -174,14 +174,14 @@ def _build_corpus(organiser) -> dict:
 
 def _pages(corpus) -> list[str]:
     meeting, papers = corpus["meeting"], corpus["papers"]
-    keyword_tags = Tag.objects.filter(kind__in=["keyword", "category"]).order_by("pk")[:15]
+    category_tags = Tag.objects.filter(kind="category").order_by("pk")[:15]
     return [
         reverse("home"),
         reverse("papers:trending"),
         reverse("papers:new"),
         reverse("papers:daily"),
         reverse("papers:tags"),
-        *[tag.get_absolute_url() for tag in keyword_tags],
+        *[tag.get_absolute_url() for tag in category_tags],
         reverse("papers:search") + "?q=script",
         reverse("papers:search") + "?q=alert+onerror",
         reverse("papers:search") + "?q=%3Cscript%3Ealert(1)%3C/script%3E",
