@@ -12,6 +12,7 @@ from django.utils import timezone
 from meetings.notifications import digest_content
 from outbox.testing import first_args
 from papers import tasks
+from papers.ingest import paper_upsert
 from papers.models import Paper
 from papers.selectors import paper_list
 from papers.services import (
@@ -21,8 +22,9 @@ from papers.services import (
     paper_suggestion_retry,
     paper_suggestion_withdraw,
 )
+from papers.sources.records import PaperRecord
 from papers.tests.conftest import fixture_bytes
-from papers.tests.factories import PaperFactory
+from papers.tests.factories import PaperFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:papers_paper_changelist")
@@ -172,3 +174,16 @@ def test_the_admin_filters_failed_papers_and_fetches_them_again(client, organise
     assert "arXiv:2401.04088" in page and "Fine paper" not in page
     client.post(CHANGELIST, {"action": "fetch_metadata_again", ACTION_CHECKBOX_NAME: [failed.pk]})
     assert metadata_queue == [failed.pk] and Paper.objects.get(pk=failed.pk).metadata_error == ""
+
+
+def test_a_source_bringing_a_waiting_paper_fills_it_in(failed, queued):
+    record = PaperRecord(
+        title="Mixtral of Experts",
+        arxiv_id="2401.04088",
+        arxiv_version=1,
+        published_at=timezone.now() - timedelta(days=300),
+    )
+    paper_upsert(records=[record], source=SourceFactory(auto_list=True))
+    failed.refresh_from_db()
+    assert (failed.title, failed.metadata_pending, failed.metadata_error) == ("Mixtral of Experts", False, "")
+    assert failed.status == "listed" and failed.published_at is not None
