@@ -36,7 +36,7 @@ class AgendaItemInline(admin.TabularInline):
         if item.pk is None or item.presenter_id:
             return "—"
         user = presenter_suggest(item=item)
-        return user.public_name if user else "nobody offered or answered yes"
+        return user.public_name if user else "no active member can present"
 
     @admin.display(description="offered to present")
     def offers(self, item: AgendaItem) -> str:

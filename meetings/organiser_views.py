@@ -107,11 +107,13 @@ def _schedule_page(
     suggestions = agenda_suggestions(meeting=meeting) if meeting.status == Meeting.Status.PLANNED else {}
     rows = []
     for item in _agenda(meeting):
-        suggested = suggestions.get(item.pk)
+        candidate = suggestions.get(item.pk)
+        suggested = candidate.user if candidate else None
         rows.append(
             {
                 "item": item,
                 "suggested": suggested,
+                "suggested_why": candidate.reason if candidate else "",
                 "selected": item.presenter_id or (suggested.pk if suggested else None),
                 "offers": [offer.user for offer in item.offers.all()],
                 "errors": (item_errors or {}).get(item.pk, []),

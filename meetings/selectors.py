@@ -1,6 +1,7 @@
 """Reads of discussion sessions: presenter rotation, what notices are due, calendars."""
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import (
@@ -27,6 +28,26 @@ def with_agenda(meetings: QuerySet) -> QuerySet:
     return meetings.prefetch_related(Prefetch("agenda", queryset=agenda))
 
 
+# Fairness looks back over this many sessions: who presented least in them is suggested first.
+FAIRNESS_SESSIONS = 6
+
+
+@dataclass(frozen=True)
+class PresenterCandidate:
+    """A member the rotation may suggest for an agenda item, and why, in words for organisers."""
+
+    user: User
+    why: str
+    recent: int  # presentations in the sessions looked back over
+    sessions: int  # how many sessions that was (fewer when the group is young)
+
+    @property
+    def reason(self) -> str:
+        times = "time" if self.recent == 1 else "times"
+        last = f"the last {self.sessions} sessions" if self.sessions != 1 else "the last session"
+        return f"{self.why}; presented {self.recent} {times} in {last}"
+
+
 def _last_presented() -> Max:
     """When a member last presented (or is due to), at any session not cancelled."""
     return Max(
@@ -35,40 +56,67 @@ def _last_presented() -> Max:
     )
 
 
-def _ranked(candidates: list[tuple[User, datetime]]) -> list[User]:
-    """Fair rotation: never presented first, then whoever presented longest ago; ties go to
-    whoever offered (or answered) first."""
-
-    def key(candidate: tuple[User, datetime]) -> tuple:
-        user, since = candidate
-        last = user.last_presented
-        return (last is not None, last or since, since, user.pk)
-
-    return [user for user, _ in sorted(candidates, key=key)]
+def _window(meeting: Meeting) -> list[int]:
+    """The FAIRNESS_SESSIONS sessions (not cancelled) before this one, latest first."""
+    earlier = Meeting.objects.exclude(pk=meeting.pk).exclude(status=Meeting.Status.CANCELLED)
+    earlier = earlier.filter(starts_at__lt=meeting.starts_at).order_by("-starts_at", "-pk")
+    return list(earlier.values_list("pk", flat=True)[:FAIRNESS_SESSIONS])
 
 
-def presenter_rankings(*, meeting: Meeting) -> dict[int, list[User]]:
+# Who is asked first: those who offered for the item, then those coming (yes, then maybe or
+# waiting for a seat), then everyone else who has not said no.
+_OFFERED, _YES, _MAYBE, _REST = range(4)
+_WHY = {
+    _OFFERED: "offered to present",
+    _YES: "answered yes",
+    _MAYBE: "answered maybe",
+    _REST: "has not answered",
+}
+
+
+def _rank_items(meeting: Meeting, item_ids: list[int]) -> dict[int, list[PresenterCandidate]]:
+    offers = PresenterOffer.objects.filter(item__meeting=meeting, user__is_active=True)
+    offered: dict[int, dict[int, datetime]] = {}
+    for item_id, user_id, created_at in offers.values_list("item_id", "user_id", "created_at"):
+        offered.setdefault(item_id, {})[user_id] = created_at
+    tiers: dict[int, tuple[int, datetime | None]] = {}
+    declined: set[int] = set()
+    rsvps = RSVP.objects.filter(meeting=meeting).values_list("user_id", "answer", "waitlisted", "answered_at")
+    for user_id, answer, waitlisted, answered_at in rsvps:
+        if answer == RSVP.Answer.NO:
+            declined.add(user_id)
+        else:
+            tiers[user_id] = (_YES if answer == RSVP.Answer.YES and not waitlisted else _MAYBE, answered_at)
+    window = _window(meeting)
+    recent = Count("presentations", filter=Q(presentations__meeting_id__in=window))
+    users = User.objects.filter(is_active=True).exclude(pk__in=declined)
+    users = list(users.annotate(last_presented=_last_presented(), recent=recent).order_by("pk"))
+
+    def ranked(item_id: int) -> list[PresenterCandidate]:
+        keyed = []
+        for user in users:
+            tier, since = tiers.get(user.pk, (_REST, None))
+            if user.pk in offered.get(item_id, {}):
+                tier, since = _OFFERED, offered[item_id][user.pk]
+            since, last = since or meeting.starts_at, user.last_presented
+            # Fewest recent presentations, then never presented, then longest ago, then who came first.
+            keyed.append(((tier, user.recent, last is not None, last or since, since, user.pk), user, tier))
+        keyed.sort(key=lambda entry: entry[0])
+        return [PresenterCandidate(user, _WHY[tier], user.recent, len(window)) for _, user, tier in keyed]
+
+    return {item_id: ranked(item_id) for item_id in item_ids}
+
+
+def presenter_rankings(*, meeting: Meeting) -> dict[int, list[PresenterCandidate]]:
     """Per agenda item, who may present it, best first (four queries for the whole agenda).
 
-    Candidates are the active members who offered to present the item; when nobody did,
-    the active members who answered yes (with a seat) for the session.
+    Candidates are the active members who offered to present the item, then those who answered
+    yes, then maybe, then those who have not answered (never those who said no); within each,
+    who presented least in the last FAIRNESS_SESSIONS sessions first, then whoever presented
+    longest ago (never first).
     """
     item_ids = list(AgendaItem.objects.filter(meeting=meeting).values_list("pk", flat=True))
-    offers = PresenterOffer.objects.filter(item__meeting=meeting, user__is_active=True)
-    offered: dict[int, list[tuple[int, datetime]]] = {}
-    for item_id, user_id, created_at in offers.values_list("item_id", "user_id", "created_at"):
-        offered.setdefault(item_id, []).append((user_id, created_at))
-    yes = list(
-        RSVP.objects.filter(
-            meeting=meeting, answer=RSVP.Answer.YES, waitlisted=False, user__is_active=True
-        ).values_list("user_id", "answered_at")
-    )
-    ids = {user_id for pairs in offered.values() for user_id, _ in pairs} | {u for u, _ in yes}
-    users = {u.pk: u for u in User.objects.filter(pk__in=ids).annotate(last_presented=_last_presented())}
-    return {
-        item_id: _ranked([(users[u], since) for u, since in offered.get(item_id) or yes])
-        for item_id in item_ids
-    }
+    return _rank_items(meeting, item_ids)
 
 
 def presenter_suggest(*, item: AgendaItem, exclude: Iterable[int] = ()) -> User | None:
@@ -77,27 +125,31 @@ def presenter_suggest(*, item: AgendaItem, exclude: Iterable[int] = ()) -> User 
     Members in `exclude` (e.g. already suggested for an earlier item) come last.
     """
     candidates = presenter_rankings(meeting=item.meeting).get(item.pk, [])
-    return _pick(candidates, set(exclude))
+    chosen = _pick(candidates, set(exclude))
+    return chosen.user if chosen else None
 
 
-def _pick(candidates: list[User], skipped: set[int]) -> User | None:
-    preferred = [user for user in candidates if user.pk not in skipped]
-    return (preferred or candidates or [None])[0]
+def _pick(candidates: list[PresenterCandidate], taken: set[int]) -> PresenterCandidate | None:
+    # A member presents at most one item of a session while someone else can take it.
+    free = [candidate for candidate in candidates if candidate.user.pk not in taken]
+    return (free or candidates or [None])[0]
 
 
-def agenda_suggestions(*, meeting: Meeting) -> dict[int, User | None]:
-    """A suggested presenter per agenda item without one, spreading the work over members:
-    someone already presenting or suggested at this session comes last for the next item."""
-    rankings = presenter_rankings(meeting=meeting)
-    items = AgendaItem.objects.filter(meeting=meeting).order_by("order", "id")
-    items = items.values_list("pk", "presenter_id")
+def agenda_suggestions(*, meeting: Meeting) -> dict[int, PresenterCandidate | None]:
+    """A suggested presenter (and why) per agenda item without one, spreading the work over
+    members: someone already presenting or suggested at this session is not suggested again
+    while anyone else can be."""
+    items = list(
+        AgendaItem.objects.filter(meeting=meeting).order_by("order", "id").values_list("pk", "presenter_id")
+    )
+    rankings = _rank_items(meeting, [pk for pk, presenter_id in items if presenter_id is None])
     taken = {presenter_id for _, presenter_id in items if presenter_id}
-    suggestions: dict[int, User | None] = {}
+    suggestions: dict[int, PresenterCandidate | None] = {}
     for item_id, presenter_id in items:
         if presenter_id is None:
-            suggestions[item_id] = user = _pick(rankings.get(item_id, []), taken)
-            if user is not None:
-                taken.add(user.pk)
+            suggestions[item_id] = chosen = _pick(rankings[item_id], taken)
+            if chosen is not None:
+                taken.add(chosen.user.pk)
     return suggestions
 
 

@@ -11,6 +11,7 @@ from papers.csv_export import papers_csv, votes_csv
 from papers.models import Author, FetchRun, Paper, PaperAuthor, Source, Tag, Vote
 from papers.services import (
     paper_add_tags,
+    paper_metadata_refetch,
     paper_resummarise,
     paper_set_status,
     paper_vote_set,
@@ -50,6 +51,23 @@ class HasSummaryFilter(admin.SimpleListFilter):
         return queryset
 
 
+class MetadataFilter(admin.SimpleListFilter):
+    """Suggestions whose details are not in: waiting for the worker, or failed."""
+
+    title = "details"
+    parameter_name = "details"
+
+    def lookups(self, request, model_admin):
+        return [("waiting", "Waiting for details"), ("failed", "Fetching details failed")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "waiting":
+            return queryset.filter(metadata_pending=True, metadata_error="")
+        if self.value() == "failed":
+            return queryset.metadata_failed()
+        return queryset
+
+
 class TagsForm(forms.Form):
     tags = forms.ModelMultipleChoiceField(queryset=Tag.objects.all(), help_text="Tags to add.")
 
@@ -79,11 +97,12 @@ class PaperAdmin(admin.ModelAdmin):
         "has_summary",
         "published_at",
     ]
-    list_filter = ["status", HasSummaryFilter, "source", "published_at"]
+    list_filter = ["status", MetadataFilter, HasSummaryFilter, "source", "published_at"]
     list_select_related = ["source"]
     search_fields = ["title", "arxiv_id", "doi"]
     autocomplete_fields = ["tags", "source", "submitted_by"]
     readonly_fields = ["vote_count", "trending_score", "discussed_at", "created_at", "modified_at"]
+    readonly_fields += ["metadata_error", "metadata_failed_at"]
     date_hierarchy = "published_at"
     inlines = [PaperAuthorInline]
     actions = [
@@ -94,6 +113,7 @@ class PaperAdmin(admin.ModelAdmin):
         "add_to_meeting",
         "export_csv",
         "resummarise",
+        "fetch_metadata_again",
     ]
     list_per_page = 50
 
@@ -114,8 +134,21 @@ class PaperAdmin(admin.ModelAdmin):
 
     @admin.action(description="List selected papers")
     def list_papers(self, request: HttpRequest, queryset: QuerySet) -> None:
+        waiting = queryset.filter(metadata_pending=True).count()
+        if waiting:
+            self.message_user(
+                request,
+                f"{waiting} paper(s) skipped: their details are not fetched yet. Use “Fetch details "
+                "again”, or fill them in and untick “waiting for details”.",
+                messages.WARNING,
+            )
         changed = paper_set_status(papers=queryset, status=Paper.Status.LISTED)
         self.message_user(request, f"{changed} paper(s) listed.", messages.SUCCESS)
+
+    @admin.action(description="Fetch details again")
+    def fetch_metadata_again(self, request: HttpRequest, queryset: QuerySet) -> None:
+        queued = paper_metadata_refetch(papers=queryset)
+        self.message_user(request, f"{queued} paper(s) queued to fetch their details.", messages.SUCCESS)
 
     @admin.action(description="Re-summarise selected papers")
     def resummarise(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -70,7 +70,8 @@ def citation_key(paper: Paper, authors: list[str]) -> str:
     surname = _ascii_word(authors[0].split()[-1]) if authors else "anon"
     words = [_ascii_word(w) for w in paper.title.split()]
     word = next((w for w in words if w and w not in STOP_WORDS), "")
-    return f"{surname or 'anon'}{paper.published_at.year}{word}"
+    year = paper.published_at.year if paper.published_at else ""
+    return f"{surname or 'anon'}{year}{word}"
 
 
 def _braces_free(url: str) -> str:
@@ -82,9 +83,9 @@ def paper_entry(paper: Paper, key: str, authors: list[str]) -> Entry:
     fields = [
         Field("title", paper.title),
         Field("author", " and ".join(authors) or "Anonymous"),
-        Field("year", str(paper.published_at.year)),
-        Field("month", str(paper.published_at.month)),
     ]
+    if paper.published_at:  # unknown while a suggestion waits for its details
+        fields += [Field("year", str(paper.published_at.year)), Field("month", str(paper.published_at.month))]
     if paper.arxiv_id:
         fields += [Field("eprint", paper.arxiv_id), Field("archiveprefix", "arXiv")]
         if paper.categories:

@@ -57,7 +57,7 @@ def _paper_rows(papers: QuerySet) -> Iterator[list]:
             paper.doi,
             paper.status,
             paper.vote_count,
-            paper.published_at.isoformat(),
+            paper.published_at.isoformat() if paper.published_at else "",
             paper.created_at.isoformat(),
             paper.discussed_at.isoformat() if paper.discussed_at else "",
             "; ".join(tag.name for tag in paper.tags.all()),

@@ -24,6 +24,7 @@ from papers import sources
 from papers.http import FetchError, HttpClient, default_client
 from papers.ingest import UpsertCounts, paper_upsert
 from papers.models import FetchRun, Paper, Source
+from papers.services import paper_metadata_failed
 from papers.sources import arxiv, crossref
 from readinggroup.locks import advisory_locks_available, try_advisory_lock
 
@@ -162,9 +163,14 @@ def paper_fetch_metadata(*, paper_id: int, client: HttpClient | None = None) -> 
             records = [crossref.fetch_doi(http, api_url=settings.CROSSREF_API_URL, doi=paper.doi)]
     if not records:
         logger.warning("No metadata found for paper %s (%s)", paper_id, paper.arxiv_id or paper.doi)
+        service = "arXiv" if paper.arxiv_id else "Crossref"
+        paper_metadata_failed(paper_id=paper_id, error=f"{service} does not know {paper.title}.")
         return False
     with transaction.atomic():
         paper_upsert(records=records[:1], source=None, overwrite=True)
+        Paper.objects.filter(pk=paper_id).update(
+            metadata_pending=False, metadata_error="", metadata_failed_at=None
+        )
         if paper.submitted_by_id is not None:
             Paper.objects.filter(pk=paper_id, status=Paper.Status.PENDING).update(
                 status=Paper.Status.LISTED, modified_at=timezone.now()

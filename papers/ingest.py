@@ -58,6 +58,7 @@ _LOOKUP_FIELDS = (
     "title_key",
     "status",
     "external_votes",
+    "metadata_pending",
     *_TEXT_FIELDS,
 )
 
@@ -315,7 +316,7 @@ class _Batch:
             Paper.objects.bulk_update(papers, fields)
 
     def _is_newer(self, record: PaperRecord, row: dict) -> bool:
-        if self.overwrite:
+        if self.overwrite or row["metadata_pending"]:  # a suggestion's placeholder title gives way
             return True
         return bool(record.arxiv_version and (row["arxiv_version"] or 0) < record.arxiv_version)
 
@@ -334,6 +335,8 @@ class _Batch:
             changes["doi"] = record.doi
         if record.external_votes is not None and record.external_votes != row["external_votes"]:
             changes["external_votes"] = record.external_votes
+        if row["metadata_pending"]:  # a source brought the details a suggestion was waiting for
+            changes.update(metadata_pending=False, metadata_error="", metadata_failed_at=None)
         if row["status"] == Paper.Status.PENDING and self.source is not None and self.source.auto_list:
             changes["status"] = Paper.Status.LISTED
         return changes

@@ -137,7 +137,12 @@ class FetchRun(models.Model):
 
 class PaperQuerySet(models.QuerySet):
     def listed(self) -> "PaperQuerySet":
-        return self.filter(status=Paper.Status.LISTED)
+        # A suggestion whose details never came is a placeholder ("arXiv:2401.04088", no date):
+        # it stays out of every list even if it was listed by hand.
+        return self.filter(status=Paper.Status.LISTED, metadata_pending=False)
+
+    def metadata_failed(self) -> "PaperQuerySet":
+        return self.filter(metadata_pending=True).exclude(metadata_error="")
 
     def undiscussed(self) -> "PaperQuerySet":
         return self.filter(discussed_at__isnull=True)
@@ -168,7 +173,8 @@ class Paper(models.Model):
     summary_backend = models.CharField(max_length=32, blank=True)
     keywords = models.JSONField(default=list, blank=True)
     categories = models.JSONField(default=list, blank=True, help_text="arXiv categories, primary first.")
-    published_at = models.DateTimeField(default=timezone.now)
+    # Unknown until the details are fetched: a suggested paper is not "published today".
+    published_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(null=True, blank=True, help_text="Upstream update time.")
     url = models.URLField(max_length=500, blank=True, validators=[http_url])
     pdf_url = models.URLField("PDF URL", max_length=500, blank=True, validators=[http_url])
@@ -182,6 +188,14 @@ class Paper(models.Model):
         default=0, help_text="Upvotes on Hugging Face, an outside signal."
     )
     discussed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    metadata_pending = models.BooleanField(
+        "waiting for details",
+        default=False,
+        help_text="A suggested paper whose title, authors and date are not fetched yet; "
+        "it cannot be listed. Untick it after filling in the details by hand.",
+    )
+    metadata_error = models.TextField(blank=True, editable=False)
+    metadata_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

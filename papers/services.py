@@ -87,9 +87,14 @@ def paper_vote_toggle(*, user, paper_id: int) -> VoteState:
 
 
 def paper_set_status(*, papers, status: str) -> int:
-    """Set the status of many papers at once; returns how many changed."""
+    """Set the status of many papers at once; returns how many changed.
+
+    Papers still waiting for their details are never listed: a placeholder would top the lists.
+    """
     if status not in Paper.Status.values:
         raise ValueError(f"Unknown paper status {status!r}.")
+    if status == Paper.Status.LISTED:
+        papers = papers.exclude(metadata_pending=True)
     return papers.exclude(status=status).update(status=status, modified_at=timezone.now())
 
 
@@ -193,6 +198,7 @@ def paper_suggest(*, user, reference: str) -> tuple[Paper, bool]:
         return existing, False
     paper.submitted_by = user if user is not None and user.is_authenticated else None
     paper.status = Paper.Status.PENDING
+    paper.metadata_pending = True
     try:
         with transaction.atomic():
             paper.save()
@@ -204,6 +210,58 @@ def paper_suggest(*, user, reference: str) -> tuple[Paper, bool]:
             raise
         return existing, False
     return paper, True
+
+
+# --- Suggestions whose details could not be fetched (issue 24) -------------------------------------
+
+
+def paper_metadata_failed(*, paper_id: int, error: str) -> None:
+    """Record why a paper's details could not be fetched, for its suggester and the organisers."""
+    now = timezone.now()
+    Paper.objects.filter(pk=paper_id, metadata_pending=True).update(
+        metadata_error=error[:1000] or "The details could not be fetched.",
+        metadata_failed_at=now,
+        modified_at=now,
+    )
+
+
+def paper_metadata_refetch(*, papers) -> int:
+    """Fetch the details again of the papers still waiting for them; returns how many were queued."""
+    with transaction.atomic():
+        paper_ids = list(papers.filter(metadata_pending=True).values_list("pk", flat=True))
+        Paper.objects.filter(pk__in=paper_ids).update(
+            metadata_error="", metadata_failed_at=None, modified_at=timezone.now()
+        )
+        enqueue_many("papers.tasks.fetch_paper_metadata", [((pk,), {}) for pk in paper_ids])
+    return len(paper_ids)
+
+
+def _my_waiting_suggestion(*, user, paper_id: int) -> Paper:
+    """My suggestion still waiting for its details; PermissionDenied for anything else."""
+    paper = None
+    if user is not None and user.is_authenticated:
+        paper = Paper.objects.filter(pk=paper_id, metadata_pending=True, submitted_by=user).first()
+    if paper is None:
+        raise PermissionDenied("Only the member who suggested a paper can, while its details are not in.")
+    return paper
+
+
+def paper_suggestion_retry(*, user, paper_id: int) -> Paper:
+    """The suggester's "try again": fetch the details once more."""
+    paper = _my_waiting_suggestion(user=user, paper_id=paper_id)
+    paper_metadata_refetch(papers=Paper.objects.filter(pk=paper.pk))
+    return paper
+
+
+@transaction.atomic
+def paper_suggestion_withdraw(*, user, paper_id: int) -> None:
+    """The suggester's "remove my suggestion": the placeholder goes, unless an organiser put it on
+    an agenda already (then it stays theirs, without the member's name)."""
+    paper = _my_waiting_suggestion(user=user, paper_id=paper_id)
+    if paper.agenda_items.exists():
+        Paper.objects.filter(pk=paper.pk).update(submitted_by=None, modified_at=timezone.now())
+    else:
+        paper.delete()
 
 
 def papers_queue_summaries(*, paper_ids: list[int]) -> None:

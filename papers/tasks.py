@@ -17,7 +17,7 @@ from django.db import OperationalError
 
 from papers.fetching import paper_fetch_metadata, source_fetch_if_due, sources_due
 from papers.http import FetchError
-from papers.services import paper_summarise
+from papers.services import paper_metadata_failed, paper_summarise
 
 logger = logging.getLogger(__name__)
 
@@ -69,14 +69,26 @@ def summarise_papers(paper_ids: list[int]) -> int:
     return sum(paper_summarise(paper_id=paper_id) is not None for paper_id in paper_ids)
 
 
+def metadata_retry_countdown(retries: int) -> float:
+    """Seconds before the next try: METADATA_RETRY_SECONDS doubling, at most 10 minutes.
+
+    With the defaults (30 s, 5 retries) the tries come 30 s, 1, 2, 4 and 8 minutes apart: a
+    suggestion says it failed about 15 minutes after the first try (plus the HTTP client's own
+    FETCH_RETRIES within each try).
+    """
+    return min(600.0, settings.METADATA_RETRY_SECONDS * 2**retries)
+
+
 @shared_task(bind=True, **TASK_OPTIONS, **DB_RETRY)
 def fetch_paper_metadata(self, paper_id: int) -> bool:
-    """Fill in a paper added by URL; transient HTTP failures are retried with backoff."""
+    """Fill in a paper added by URL; transient HTTP failures are retried with a bounded backoff,
+    and a failure that retrying will not mend is recorded on the paper for its suggester."""
     try:
         return paper_fetch_metadata(paper_id=paper_id)
     except FetchError as error:
-        if error.permanent:
+        if error.permanent or self.request.retries >= settings.METADATA_MAX_RETRIES:
             logger.warning("No metadata for paper %s: %s", paper_id, error)
+            paper_metadata_failed(paper_id=paper_id, error=str(error))
             return False
-        countdown = min(600, 30 * 2**self.request.retries)
-        raise self.retry(exc=error, countdown=countdown, max_retries=5) from error
+        countdown = metadata_retry_countdown(self.request.retries)
+        raise self.retry(exc=error, countdown=countdown, max_retries=settings.METADATA_MAX_RETRIES) from error

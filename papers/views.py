@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Max, Min, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -213,6 +213,28 @@ def vote(request: HttpRequest, pk: int) -> HttpResponse:
     )
     next_url = request.POST.get("next", "")
     return render(request, "papers/_vote.html", {"paper": paper, "next_url": next_url})
+
+
+@member_action
+def suggestion_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """The suggester asks for a paper's details once more after the fetch failed."""
+    try:
+        paper = services.paper_suggestion_retry(user=request.user, paper_id=pk)
+    except PermissionDenied:
+        raise Http404("No suggestion of yours waiting for its details.") from None
+    messages.success(request, "Fetching its details again.")
+    return redirect(paper)
+
+
+@member_action
+def suggestion_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    """The suggester removes a paper whose details never came."""
+    try:
+        services.paper_suggestion_withdraw(user=request.user, paper_id=pk)
+    except PermissionDenied:
+        raise Http404("No suggestion of yours waiting for its details.") from None
+    messages.success(request, "Your suggestion was removed.")
+    return redirect("papers:suggest")
 
 
 class SearchView(PaperListMixin, ListView):

@@ -251,6 +251,10 @@ FETCH_ARXIV_INTERVAL_SECONDS = env_float("FETCH_ARXIV_INTERVAL_SECONDS", default
 FETCH_ARXIV_PAGE_SIZE = env_int("FETCH_ARXIV_PAGE_SIZE", default=100, minimum=1)
 # Crossref-compatible metadata for papers added by DOI.
 CROSSREF_API_URL = env_str("CROSSREF_API_URL", default="https://api.crossref.org/works")
+# A suggested paper's details: tries METADATA_RETRY_SECONDS apart, doubling (at most 10 minutes),
+# then the paper says the fetch failed (see papers.tasks.metadata_retry_countdown).
+METADATA_RETRY_SECONDS = env_float("METADATA_RETRY_SECONDS", default=30.0)
+METADATA_MAX_RETRIES = env_int("METADATA_MAX_RETRIES", default=5)
 CELERY_BEAT_SCHEDULE["fetch-due-sources"] = {
     "task": "papers.tasks.fetch_due_sources",
     "schedule": FETCH_CHECK_SECONDS,

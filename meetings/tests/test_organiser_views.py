@@ -114,6 +114,7 @@ def test_fill_from_the_queue_and_see_the_suggested_presenter(organiser_client):
     html = page.content.decode()
     assert f'<option value="{volunteer.pk}" selected>Volunteer (suggested)</option>' in html
     assert "Offered to present: Volunteer" in html
+    assert "Suggested by rotation: Volunteer (offered to present; presented 0 times in the last" in html
 
 
 def test_a_bad_fill_count_is_a_form_error(organiser_client):

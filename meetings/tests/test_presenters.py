@@ -5,9 +5,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from meetings.models import PresenterOffer
-from meetings.selectors import presenter_suggest
+from meetings.selectors import FAIRNESS_SESSIONS, agenda_suggestions, presenter_rankings, presenter_suggest
 from meetings.services import presenter_assign, presenter_offer, presenter_withdraw
-from meetings.tests.factories import AgendaItemFactory, PresenterOfferFactory, RSVPFactory
+from meetings.tests.factories import AgendaItemFactory, MeetingFactory, PresenterOfferFactory, RSVPFactory
 from members.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -97,7 +97,6 @@ def test_suggest_prefers_the_offerer_whose_last_presentation_is_longest_ago():
     recent, long_ago, item = UserFactory(), UserFactory(), AgendaItemFactory()
     _presented(recent, days_ago=7)
     _presented(long_ago, days_ago=70)
-    _presented(long_ago, days_ago=200)
     for user in (recent, long_ago):
         PresenterOfferFactory(item=item, user=user)
     assert presenter_suggest(item=item) == long_ago
@@ -149,3 +148,64 @@ def test_suggest_skips_deactivated_offerers():
     active = UserFactory()
     RSVPFactory(meeting=item.meeting, user=active)
     assert presenter_suggest(item=item) == active
+
+
+def test_suggest_prefers_fewest_presentations_in_the_last_sessions_over_longest_ago():
+    twice, once, item = UserFactory(), UserFactory(), AgendaItemFactory()
+    _presented(twice, days_ago=60)
+    _presented(twice, days_ago=50)
+    _presented(once, days_ago=1)
+    for user in (twice, once):
+        PresenterOfferFactory(item=item, user=user)
+    assert presenter_suggest(item=item) == once
+
+
+def test_suggest_counts_only_the_last_sessions():
+    long_ago, lately, item = UserFactory(), UserFactory(), AgendaItemFactory()
+    _presented(long_ago, days_ago=400)
+    _presented(long_ago, days_ago=300)
+    for days_ago in range(1, FAIRNESS_SESSIONS + 1):
+        MeetingFactory(starts_at=timezone.now() - timedelta(days=days_ago), status="done")
+    _presented(lately, days_ago=1)
+    for user in (long_ago, lately):
+        PresenterOfferFactory(item=item, user=user)
+    assert presenter_suggest(item=item) == long_ago
+
+
+def test_without_offers_yes_comes_before_maybe_before_the_rest_and_no_never():
+    item = AgendaItemFactory()
+    said_no, rest, maybe, yes = UserFactory(), UserFactory(), UserFactory(), UserFactory()
+    RSVPFactory(meeting=item.meeting, user=said_no, answer="no")
+    RSVPFactory(meeting=item.meeting, user=maybe, answer="maybe")
+    RSVPFactory(meeting=item.meeting, user=yes)
+    _presented(yes, days_ago=3)
+    ranking = [c.user for c in presenter_rankings(meeting=item.meeting)[item.pk]]
+    assert ranking == [yes, maybe, rest]
+
+
+def test_a_member_is_suggested_for_one_item_while_others_can_take_one():
+    meeting = MeetingFactory()
+    first, second, third = (AgendaItemFactory(meeting=meeting, order=n) for n in range(3))
+    keen, other, another = UserFactory(), UserFactory(), UserFactory()
+    PresenterOfferFactory(item=first, user=keen)
+    RSVPFactory(meeting=meeting, user=keen)
+    suggestions = agenda_suggestions(meeting=meeting)
+    assert suggestions[first.pk].user == keen
+    assert {suggestions[second.pk].user, suggestions[third.pk].user} == {other, another}
+
+
+def test_a_member_is_suggested_twice_only_when_nobody_else_can_present():
+    meeting = MeetingFactory()
+    first, second = AgendaItemFactory(meeting=meeting, order=0), AgendaItemFactory(meeting=meeting, order=1)
+    only = UserFactory()
+    suggestions = agenda_suggestions(meeting=meeting)
+    assert suggestions[first.pk].user == only and suggestions[second.pk].user == only
+
+
+def test_a_suggestion_says_why():
+    item = AgendaItemFactory()
+    for days_ago in range(1, FAIRNESS_SESSIONS + 2):
+        MeetingFactory(starts_at=timezone.now() - timedelta(days=days_ago), status="done")
+    PresenterOfferFactory(item=item, user=UserFactory())
+    candidate = agenda_suggestions(meeting=item.meeting)[item.pk]
+    assert candidate.reason == "offered to present; presented 0 times in the last 6 sessions"

@@ -10,7 +10,7 @@ from celery import Celery
 
 from papers.models import FetchRun, Paper
 from papers.tests.conftest import fixture_bytes
-from papers.tests.factories import SourceFactory
+from papers.tests.factories import PaperFactory, SourceFactory
 from readinggroup.tests import processes
 from readinggroup.tests.processes import wait_for
 
@@ -52,3 +52,41 @@ def test_a_real_worker_fetches_a_source_and_summarises_its_papers(worker_queue, 
     assert (run.status, run.new_count) == ("succeeded", 2)
     assert set(Paper.objects.values_list("summary_backend", "status")) == {("extractive", "listed")}
     assert Paper.objects.get(arxiv_id="2403.01234").authorships.count() == 3
+
+
+def test_a_suggestion_arxiv_keeps_failing_ends_saying_so(transactional_db, redis_url, tmp_path, httpserver):
+    httpserver.expect_request("/api/query").respond_with_data("down", status=500)
+    env = processes.app_env(
+        tmp_path,
+        REDIS_URL=redis_url,
+        ARXIV_API_URL=httpserver.url_for("/api/query"),
+        METADATA_RETRY_SECONDS="0.1",
+        METADATA_MAX_RETRIES="2",
+        FETCH_RETRIES="1",
+    )
+    paper = PaperFactory(
+        arxiv_id="2401.04088",
+        title="arXiv:2401.04088",
+        status="pending",
+        metadata_pending=True,
+        published_at=None,
+    )
+    with processes.celery_worker(env, tmp_path):
+        sender = Celery("integration-test", broker=redis_url, set_as_current=False)
+        try:
+            sender.send_task(
+                "papers.tasks.fetch_paper_metadata", args=[paper.pk], queue=env["CELERY_TASK_DEFAULT_QUEUE"]
+            )
+        finally:
+            sender.close()
+
+        def failed() -> bool:
+            return bool(Paper.objects.get(pk=paper.pk).metadata_error)
+
+        assert wait_for(failed, DONE_SECONDS, 0.2), "the worker did not give up in time"
+    paper.refresh_from_db()
+    assert "500" in paper.metadata_error and paper.metadata_failed_at is not None
+    assert (paper.status, paper.published_at) == ("pending", None)
+    # First try and METADATA_MAX_RETRIES more, each with the client's FETCH_RETRIES + 1 requests.
+    assert len(httpserver.log) == 3 * 2
+    assert not Paper.objects.listed().filter(pk=paper.pk).exists()

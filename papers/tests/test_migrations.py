@@ -5,8 +5,8 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("papers", "0004_fetchrun_partial")]
-AFTER = [("papers", "0005_remove_keyword_tags")]
+BEFORE = [("papers", "0005_paper_metadata_state")]
+AFTER = [("papers", "0006_remove_keyword_tags")]
 
 
 def _migrate(targets=None):

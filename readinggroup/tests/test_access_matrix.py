@@ -86,6 +86,10 @@ MATRIX: dict[str, dict[str, tuple]] = {
     # Papers
     "papers:detail": {"GET": PUBLIC},
     "papers:vote": {"GET": ACTION_GET, "POST": ACTION_POST},
+    # Only for the suggester of a paper still waiting for its details (w.paper has them: 404);
+    # the suggester's side is in papers/tests/test_suggest_failures.py.
+    "papers:suggestion-retry": {"GET": ACTION_GET, "POST": (LOGIN, LOGIN, 404, 404, 404)},
+    "papers:suggestion-withdraw": {"GET": ACTION_GET, "POST": (LOGIN, LOGIN, 404, 404, 404)},
     "papers:trending": {"GET": PUBLIC},
     "papers:new": {"GET": PUBLIC},
     "papers:daily": {"GET": PUBLIC},
@@ -335,6 +339,8 @@ def _axes(model: str):
 ARGS: dict[str, Callable[[World], list]] = {
     "papers:detail": lambda w: [w.paper.pk],
     "papers:vote": lambda w: [w.paper.pk],
+    "papers:suggestion-retry": lambda w: [w.paper.pk],
+    "papers:suggestion-withdraw": lambda w: [w.paper.pk],
     "papers:daily-day": lambda w: [f"{w.paper.published_at:%Y-%m-%d}"],
     "papers:tag": lambda w: [w.tag.slug],
     "meetings:detail": lambda w: [w.meeting.pk],

@@ -1,3 +1,5 @@
+from io import StringIO
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -53,3 +55,12 @@ def test_the_demo_organiser_can_log_in_to_the_admin(client):
     call_command("seed_demo", papers=2, organiser=True)
     assert client.login(username="organiser", password="readinggroup-demo")
     assert client.get("/admin/papers/paper/").status_code == 200
+
+
+def test_the_demo_member_can_log_in_and_both_logins_are_printed(client):
+    out = StringIO()
+    call_command("seed_demo", papers=2, organiser=True, stdout=out)
+    assert "Demo login: organiser / readinggroup-demo" in out.getvalue()
+    assert "Demo login: member / readinggroup-demo" in out.getvalue()
+    assert client.login(username="member", password="readinggroup-demo")
+    assert not User.objects.get(username="member").is_organiser

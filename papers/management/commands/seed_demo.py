@@ -4,7 +4,13 @@ from members.models import User
 from readinggroup.demo import seed_demo
 
 DEMO_ORGANISER = "organiser"
+DEMO_MEMBER = "member"
 DEMO_PASSWORD = "readinggroup-demo"
+# (username, role, display name, where to log in)
+DEMO_LOGINS = [
+    (DEMO_ORGANISER, User.Role.ORGANISER, "Demo organiser", "/admin/ and the site"),
+    (DEMO_MEMBER, User.Role.MEMBER, "Demo member", "the site, as a member sees it"),
+]
 
 
 class Command(BaseCommand):
@@ -15,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--organiser",
             action="store_true",
-            help=f"Also create the demo organiser '{DEMO_ORGANISER}' and print its login.",
+            help=f"Also create the demo logins '{DEMO_ORGANISER}' and '{DEMO_MEMBER}' and print them.",
         )
 
     def handle(self, *args, papers: int, organiser: bool, **options) -> None:
@@ -25,21 +31,20 @@ class Command(BaseCommand):
         report = seed_demo(paper_count=papers)
         self.stdout.write(self.style.SUCCESS(f"Demo content ready: {report}."))
         if organiser:
-            self._ensure_organiser()
+            for login in DEMO_LOGINS:
+                self._ensure_login(*login)
 
-    def _ensure_organiser(self) -> None:
+    def _ensure_login(self, username: str, role: str, display_name: str, where: str) -> None:
         user, created = User.objects.get_or_create(
-            username=DEMO_ORGANISER, defaults={"role": User.Role.ORGANISER, "display_name": "Demo organiser"}
+            username=username, defaults={"role": role, "display_name": display_name}
         )
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save()
         if user.check_password(DEMO_PASSWORD):
-            self.stdout.write(
-                self.style.SUCCESS(f"Demo organiser login: {DEMO_ORGANISER} / {DEMO_PASSWORD} (at /admin/)")
-            )
+            self.stdout.write(self.style.SUCCESS(f"Demo login: {username} / {DEMO_PASSWORD} ({where})"))
         else:
             self.stdout.write(
-                f"The user '{DEMO_ORGANISER}' exists with a password of its own; "
-                f"use it, or run: python manage.py changepassword {DEMO_ORGANISER}"
+                f"The user '{username}' exists with a password of its own; "
+                f"use it, or run: python manage.py changepassword {username}"
             )

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("papers", "0005_remove_keyword_tags"),
+        ("papers", "0006_remove_keyword_tags"),
     ]
 
     operations = [

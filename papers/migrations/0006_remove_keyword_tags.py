@@ -19,7 +19,7 @@ def remove_keyword_tags(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("papers", "0004_fetchrun_partial"),
+        ("papers", "0005_paper_metadata_state"),
     ]
 
     operations = [
