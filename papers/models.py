@@ -279,3 +279,24 @@ class Vote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.paper}"
+
+
+class PaperTombstone(models.Model):
+    """A paper that left the site (deleted or merged into another), so that an app syncing with
+    `?updated_since=` learns to drop its copy: a deleted row leaves nothing else to find.
+
+    Written by a post_delete signal (papers.apps) rather than by each service, because papers are
+    deleted from several places (the admin, a merge, cascades) and a signal sees every one of them.
+    Hidden papers need no row: they still exist, with their modified_at moved.
+    """
+
+    paper_id = models.BigIntegerField(db_index=True)
+    merged_into_id = models.BigIntegerField(null=True, blank=True)
+    deleted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["deleted_at", "id"]
+        indexes = [models.Index(fields=["deleted_at", "id"], name="papers_tombstone_since")]
+
+    def __str__(self) -> str:
+        return f"paper {self.paper_id} deleted at {self.deleted_at:%Y-%m-%d %H:%M}"
