@@ -356,3 +356,26 @@ def notice_unsubscribe(*, user, kind: str) -> None:
         notification_preference_set(user=user, **{NotificationPreference.FIELD_FOR_KIND[kind]: False})
     else:
         raise ValidationError(f"Unknown kind of notice: {kind}.")
+
+
+# --- Organisers' "send now" (issue 24) ----------------------------------------------------------
+
+
+@transaction.atomic
+def meeting_queue_reminders(*, meeting_ids) -> int:
+    """Queue the reminders of each planned, future session now; returns how many sessions.
+    Members reminded already are skipped by the Notice key, now and 24 hours before."""
+    ids = list(
+        Meeting.objects.filter(
+            pk__in=list(meeting_ids), status=Meeting.Status.PLANNED, starts_at__gt=timezone.now()
+        ).values_list("pk", flat=True)
+    )
+    for meeting_id in ids:
+        enqueue("meetings.tasks.send_meeting_reminders", meeting_id)
+    return len(ids)
+
+
+@transaction.atomic
+def digest_queue() -> None:
+    """Queue this week's digest now; members who have this week's already are skipped."""
+    enqueue("meetings.tasks.send_weekly_digest")
