@@ -148,7 +148,7 @@ MOVED_NAMES = {"papers.Vote": "votes", "papers.Paper_tags": "tags", "meetings.Ag
 class PaperAdmin(admin.ModelAdmin):
     form = PaperAdminForm
     # Few, narrow columns: readable at 1,280 px and on a phone (papers/admin.css).
-    list_display = ["title_authors", "status", "vote_count", "tag_count", "published"]
+    list_display = ["title_authors", "status", "votes", "tag_count", "published"]
     list_filter = ["status", HasSummaryFilter, "source", "published_at"]
     list_select_related = ["source"]
     search_fields = ["title", "arxiv_id", "doi"]
@@ -185,10 +185,16 @@ class PaperAdmin(admin.ModelAdmin):
         names = [authorship.author.name for authorship in paper.authorships.all()]
         authors = ", ".join(names[:AUTHORS_SHOWN]) + (" et al." if len(names) > AUTHORS_SHOWN else "")
         return format_html(
-            '<span class="paper-title">{}</span><span class="paper-authors">{}</span>',
+            '<span class="paper-title">{}</span><span class="paper-authors">{}</span>'
+            '<span class="paper-date">{}</span>',  # shown on phones, where the date column is not
             Truncator(paper.title).chars(100),
             authors or "no authors yet",
+            self.published(paper),
         )
+
+    @admin.display(description="votes", ordering="vote_count")
+    def votes(self, paper: Paper) -> int:
+        return paper.vote_count
 
     @admin.display(description="tags", ordering="tag_total")
     def tag_count(self, paper: Paper) -> int:

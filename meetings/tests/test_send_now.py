@@ -44,7 +44,9 @@ def test_reminders_of_a_past_session_are_not_sent(client, organiser, django_capt
     assert b"only planned, future ones" in response.content
 
 
-def test_the_digest_button_sends_this_weeks_digest_once(client, organiser, django_capture_on_commit_callbacks):
+def test_the_digest_button_sends_this_weeks_digest_once(
+    client, organiser, django_capture_on_commit_callbacks
+):
     client.force_login(organiser)
     PaperFactory()
     UserFactory(digest_enabled=True)

@@ -5,23 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('papers', '0004_fetchrun_partial'),
+        ("papers", "0004_fetchrun_partial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PaperTombstone',
+            name="PaperTombstone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('paper_id', models.BigIntegerField(db_index=True)),
-                ('merged_into_id', models.BigIntegerField(blank=True, null=True)),
-                ('deleted_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("paper_id", models.BigIntegerField(db_index=True)),
+                ("merged_into_id", models.BigIntegerField(blank=True, null=True)),
+                ("deleted_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['deleted_at', 'id'],
-                'indexes': [models.Index(fields=['deleted_at', 'id'], name='papers_tombstone_since')],
+                "ordering": ["deleted_at", "id"],
+                "indexes": [models.Index(fields=["deleted_at", "id"], name="papers_tombstone_since")],
             },
         ),
     ]

@@ -30,9 +30,7 @@ def test_the_add_tags_page_offers_autocomplete(client, organiser):
 def test_add_tags_creates_new_tags_and_reuses_existing_names(client, organiser):
     client.force_login(organiser)
     paper, existing = PaperFactory(), TagFactory(name="Diffusion models")
-    _post_action(
-        client, "add_tags", [paper], apply="Apply", new_tags="Graph learning, diffusion models"
-    )
+    _post_action(client, "add_tags", [paper], apply="Apply", new_tags="Graph learning, diffusion models")
     assert set(paper.tags.values_list("name", flat=True)) == {"Graph learning", "Diffusion models"}
     assert Tag.objects.filter(slug="diffusion-models").get() == existing
 
