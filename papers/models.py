@@ -225,6 +225,8 @@ class Paper(models.Model):
             models.Index(fields=["status", "-trending_score", "-id"], name="papers_paper_trending"),
             models.Index(fields=["status", "-published_at", "-id"], name="papers_paper_newest"),
             models.Index(fields=["status", "-vote_count", "-id"], name="papers_paper_votes"),
+            # The API's ?updated_since= pages through changes in this order.
+            models.Index(fields=["modified_at", "id"], name="papers_paper_modified"),
         ]
 
     def __str__(self) -> str:
@@ -282,15 +284,22 @@ class Vote(models.Model):
 
 
 class PaperTombstone(models.Model):
-    """A paper that left the site (deleted or merged into another), so that an app syncing with
-    `?updated_since=` learns to drop its copy: a deleted row leaves nothing else to find.
+    """A paper that left members' sight (deleted, merged into another or hidden), so that an app
+    syncing with `?updated_since=` learns to drop its copy: a deleted row leaves nothing to find,
+    and a hidden paper no longer appears in the lists.
 
-    Written by a post_delete signal (papers.apps) rather than by each service, because papers are
-    deleted from several places (the admin, a merge, cascades) and a signal sees every one of them.
-    Hidden papers need no row: they still exist, with their modified_at moved.
+    Deletions are written by a post_delete signal (papers.signals) rather than by each service:
+    papers are deleted from several places (the admin, a merge, cascades) and a signal sees every
+    one. Hiding writes one too, and listing again removes it (papers.signals / paper_set_status).
     """
 
+    class Reason(models.TextChoices):
+        DELETED = "deleted", "Deleted"
+        MERGED = "merged", "Merged into another paper"
+        HIDDEN = "hidden", "Hidden by the organisers"
+
     paper_id = models.BigIntegerField(db_index=True)
+    reason = models.CharField(max_length=16, choices=Reason.choices, default=Reason.DELETED)
     merged_into_id = models.BigIntegerField(null=True, blank=True)
     deleted_at = models.DateTimeField(default=timezone.now)
 

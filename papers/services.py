@@ -11,6 +11,7 @@ from django.utils import timezone
 from outbox import enqueue, enqueue_many
 from papers import normalise
 from papers.models import Paper, PaperTombstone, Source, Tag, Vote, tag_slug
+from papers.signals import papers_visibility_changed
 from papers.summaries.base import Summary
 from papers.trending import SCORE_AFTER_UNVOTE_SQL, SCORE_AFTER_VOTE_SQL, trending_score
 
@@ -34,13 +35,14 @@ _INSERT_VOTE = (
     "ON CONFLICT (user_id, paper_id) DO NOTHING RETURNING id"
 )
 _DELETE_VOTE = f"DELETE FROM {_VOTE} WHERE user_id = %s AND paper_id = %s RETURNING id"
+# modified_at moves with the count: apps syncing with ?updated_since= see the new count.
 _COUNT_UP = (
-    f"UPDATE {_PAPER} SET trending_score = {SCORE_AFTER_VOTE_SQL}, vote_count = vote_count + 1 "
-    "WHERE id = %s RETURNING vote_count"
+    f"UPDATE {_PAPER} SET trending_score = {SCORE_AFTER_VOTE_SQL}, vote_count = vote_count + 1, "
+    "modified_at = %s WHERE id = %s RETURNING vote_count"
 )
 _COUNT_DOWN = (
-    f"UPDATE {_PAPER} SET trending_score = {SCORE_AFTER_UNVOTE_SQL}, vote_count = vote_count - 1 "
-    "WHERE id = %s RETURNING vote_count"
+    f"UPDATE {_PAPER} SET trending_score = {SCORE_AFTER_UNVOTE_SQL}, vote_count = vote_count - 1, "
+    "modified_at = %s WHERE id = %s RETURNING vote_count"
 )
 _READ_COUNT = f"SELECT vote_count, status FROM {_PAPER} WHERE id = %s"
 # PostgreSQL: the paper's row is locked before the vote row is touched, so a vote and a merge
@@ -67,11 +69,11 @@ def paper_vote_set(*, user, paper_id: int, voted: bool) -> VoteState:
 
 @transaction.atomic
 def _vote_set(*, user, paper_id: int, voted: bool) -> VoteState:
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
         if connection.features.has_select_for_update:
             cursor.execute(_LOCK_PAPER, [paper_id])
         if voted:
-            now = connection.ops.adapt_datetimefield_value(timezone.now())
             cursor.execute(_INSERT_VOTE, [user.pk, now, paper_id])
             changed = cursor.fetchone() is not None
             count_sql = _COUNT_UP
@@ -79,7 +81,10 @@ def _vote_set(*, user, paper_id: int, voted: bool) -> VoteState:
             cursor.execute(_DELETE_VOTE, [user.pk, paper_id])
             changed = cursor.fetchone() is not None
             count_sql = _COUNT_DOWN
-        cursor.execute(count_sql if changed else _READ_COUNT, [paper_id])
+        if changed:
+            cursor.execute(count_sql, [now, paper_id])
+        else:
+            cursor.execute(_READ_COUNT, [paper_id])
         row = cursor.fetchone()
     # No vote went in for a listed paper only when the member had voted already.
     if row is None or (voted and not changed and row[1] != Paper.Status.LISTED):
@@ -96,7 +101,11 @@ def paper_set_status(*, papers, status: str) -> int:
     """Set the status of many papers at once; returns how many changed."""
     if status not in Paper.Status.values:
         raise ValueError(f"Unknown paper status {status!r}.")
-    return papers.exclude(status=status).update(status=status, modified_at=timezone.now())
+    with transaction.atomic():
+        changed = list(papers.exclude(status=status).values_list("pk", flat=True))
+        Paper.objects.filter(pk__in=changed).update(status=status, modified_at=timezone.now())
+        papers_visibility_changed(paper_ids=changed, hidden=status == Paper.Status.HIDDEN)
+    return len(changed)
 
 
 def paper_add_tags(*, papers, tags) -> None:
@@ -233,8 +242,8 @@ def papers_merge(*, keep: Paper, duplicates) -> Paper:
         f: getattr(d, f) for d in reversed(locked) if d.pk != keep.pk for f in MERGED_FIELDS if getattr(d, f)
     }
     Paper.objects.filter(pk__in=duplicate_ids).delete()
-    PaperTombstone.objects.filter(paper_id__in=duplicate_ids, merged_into_id=None).update(
-        merged_into_id=keep.pk
+    PaperTombstone.objects.filter(paper_id__in=duplicate_ids, reason=PaperTombstone.Reason.DELETED).update(
+        reason=PaperTombstone.Reason.MERGED, merged_into_id=keep.pk
     )
     for field in MERGED_FIELDS:
         if not getattr(keep, field) and taken.get(field):
