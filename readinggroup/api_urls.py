@@ -11,7 +11,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
 from meetings.api import MeetingViewSet
-from members.api import MeDeleteView, MeExportView, MeView
+from members.api import MeDeleteView, MeExportView, MeView, MyTokensView, MyTokenView
 from members.auth_api import LoginView, LogoutAllView, LogoutView
 from papers.api import PaperViewSet, TagViewSet
 from readinggroup.rest.errors import not_found
@@ -38,6 +38,8 @@ urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     path("me/export/", MeExportView.as_view(), name="me-export"),
     path("me/delete/", MeDeleteView.as_view(), name="me-delete"),
+    path("me/tokens/", MyTokensView.as_view(), name="me-tokens"),
+    path("me/tokens/<str:token_key>/", MyTokenView.as_view(), name="me-token"),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"),
     path(
         "docs/",

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('meetings', '0002_presenter_offers_waitlist_notices'),
-        ('papers', '0005_paper_tombstone_modified_index'),
+        ("meetings", "0002_presenter_offers_waitlist_notices"),
+        ("papers", "0005_paper_tombstone_modified_index"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='meeting',
-            index=models.Index(fields=['updated_at', 'id'], name='meetings_meeting_updated'),
+            model_name="meeting",
+            index=models.Index(fields=["updated_at", "id"], name="meetings_meeting_updated"),
         ),
     ]
