@@ -6,7 +6,7 @@ from django.db import transaction
 from django.db.models import Count, Prefetch, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
@@ -177,12 +177,13 @@ class PaperAdmin(admin.ModelAdmin):
             super()
             .get_queryset(request)
             .annotate(tag_total=Count("tags", distinct=True))
-            .prefetch_related(Prefetch("authorships", queryset=authorships))
+            # to_attr: the CSV export prefetches "authorships" its own way on the same queryset.
+            .prefetch_related(Prefetch("authorships", queryset=authorships, to_attr="listed_authorships"))
         )
 
     @admin.display(description="title", ordering="title")
     def title_authors(self, paper: Paper) -> str:
-        names = [authorship.author.name for authorship in paper.authorships.all()]
+        names = [authorship.author.name for authorship in paper.listed_authorships]
         authors = ", ".join(names[:AUTHORS_SHOWN]) + (" et al." if len(names) > AUTHORS_SHOWN else "")
         return format_html(
             '<span class="paper-title">{}</span><span class="paper-authors">{}</span>'
@@ -206,7 +207,7 @@ class PaperAdmin(admin.ModelAdmin):
 
     @admin.display(description="trending score")
     def score(self, paper: Paper) -> str:
-        return number_format(paper.trending_score, decimal_pos=2)
+        return f"{paper.trending_score:.2f}"
 
     @admin.display(description="TL;DR", boolean=True)
     def has_summary(self, paper: Paper) -> bool:
