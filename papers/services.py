@@ -162,7 +162,15 @@ MOVED_RELATIONS = (
 )
 # Identifiers and links a kept paper takes from a duplicate when it has none, so that fetching the
 # duplicate's arXiv id or DOI again finds the kept paper instead of creating the duplicate anew.
-MERGED_FIELDS = ("arxiv_id", "arxiv_version", "doi", "url", "pdf_url", "code_url", "abstract")
+# A group is taken whole (an arXiv id with its version) from the first duplicate that has it.
+MERGED_FIELDS = (
+    ("arxiv_id", "arxiv_version"),
+    ("doi",),
+    ("url",),
+    ("pdf_url",),
+    ("code_url",),
+    ("abstract",),
+)
 
 
 @dataclass(frozen=True)
@@ -238,16 +246,16 @@ def papers_merge(*, keep: Paper, duplicates) -> Paper:
         raise ValidationError("A selected paper was deleted meanwhile; nothing was merged.")
     for moved in MOVED_RELATIONS:
         _move_relation(moved, keep, duplicate_ids)
-    taken = {
-        f: getattr(d, f) for d in reversed(locked) if d.pk != keep.pk for f in MERGED_FIELDS if getattr(d, f)
-    }
+    donors = [paper for paper in locked if paper.pk != keep.pk]
     Paper.objects.filter(pk__in=duplicate_ids).delete()
     PaperTombstone.objects.filter(paper_id__in=duplicate_ids, reason=PaperTombstone.Reason.DELETED).update(
         reason=PaperTombstone.Reason.MERGED, merged_into_id=keep.pk
     )
-    for field in MERGED_FIELDS:
-        if not getattr(keep, field) and taken.get(field):
-            setattr(keep, field, taken[field])
+    for group in MERGED_FIELDS:
+        donor = next((paper for paper in donors if getattr(paper, group[0])), None)
+        if donor is not None and not getattr(keep, group[0]):
+            for field in group:
+                setattr(keep, field, getattr(donor, field))
     keep.save()
     votes = Vote.objects.filter(paper=keep).count()
     Paper.objects.filter(pk=keep.pk).update(
