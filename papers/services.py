@@ -29,12 +29,19 @@ _VOTE = Vote._meta.db_table
 # One statement adds the vote only when the paper is listed and the member has
 # not voted yet; RETURNING tells whether a row went in, so the count below moves
 # exactly when the vote rows do, whatever runs concurrently.
+#
+# On PostgreSQL both statements lock the paper's row first ({lock}), so a vote and a merge
+# (papers_merge locks the papers before moving votes) take their locks in the same order and
+# never deadlock. SQLite has no row locks (nor the syntax): a writer has the database to itself.
 _INSERT_VOTE = (
     f"INSERT INTO {_VOTE} (user_id, paper_id, created_at) "
-    f"SELECT %s, id, %s FROM {_PAPER} WHERE id = %s AND status = 'listed' "
+    f"SELECT %s, id, %s FROM {_PAPER} WHERE id = %s AND status = 'listed'{{lock}} "
     "ON CONFLICT (user_id, paper_id) DO NOTHING RETURNING id"
 )
-_DELETE_VOTE = f"DELETE FROM {_VOTE} WHERE user_id = %s AND paper_id = %s RETURNING id"
+_DELETE_VOTE = (
+    f"DELETE FROM {_VOTE} WHERE user_id = %s "
+    f"AND paper_id IN (SELECT id FROM {_PAPER} WHERE id = %s{{lock}}) RETURNING id"
+)
 # modified_at moves with the count: apps syncing with ?updated_since= see the new count.
 _COUNT_UP = (
     f"UPDATE {_PAPER} SET trending_score = {SCORE_AFTER_VOTE_SQL}, vote_count = vote_count + 1, "
@@ -45,9 +52,6 @@ _COUNT_DOWN = (
     "modified_at = %s WHERE id = %s RETURNING vote_count"
 )
 _READ_COUNT = f"SELECT vote_count, status FROM {_PAPER} WHERE id = %s"
-# PostgreSQL: the paper's row is locked before the vote row is touched, so a vote and a merge
-# (papers_merge locks the papers first too) take their locks in the same order and never deadlock.
-_LOCK_PAPER = f"SELECT 1 FROM {_PAPER} WHERE id = %s FOR NO KEY UPDATE"
 
 
 def paper_vote_set(*, user, paper_id: int, voted: bool) -> VoteState:
@@ -71,14 +75,13 @@ def paper_vote_set(*, user, paper_id: int, voted: bool) -> VoteState:
 def _vote_set(*, user, paper_id: int, voted: bool) -> VoteState:
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
-        if connection.features.has_select_for_update:
-            cursor.execute(_LOCK_PAPER, [paper_id])
+        lock = " FOR NO KEY UPDATE" if connection.features.has_select_for_update else ""
         if voted:
-            cursor.execute(_INSERT_VOTE, [user.pk, now, paper_id])
+            cursor.execute(_INSERT_VOTE.format(lock=lock), [user.pk, now, paper_id])
             changed = cursor.fetchone() is not None
             count_sql = _COUNT_UP
         else:
-            cursor.execute(_DELETE_VOTE, [user.pk, paper_id])
+            cursor.execute(_DELETE_VOTE.format(lock=lock), [user.pk, paper_id])
             changed = cursor.fetchone() is not None
             count_sql = _COUNT_DOWN
         if changed:
