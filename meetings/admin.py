@@ -1,9 +1,11 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, F, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from meetings import services
 from meetings.models import RSVP, AgendaItem, Meeting, Notice, PresenterOffer
@@ -134,7 +136,23 @@ class MeetingAdmin(admin.ModelAdmin):
     # Status moves through the actions, which also mark papers discussed and tell calendars.
     readonly_fields = ["status", "sequence", "created_at", "updated_at"]
     inlines = [AgendaItemInline, RSVPInline, NoticeInline]
-    actions = ["fill_agenda", "mark_done", "cancel"]
+    actions = ["fill_agenda", "send_reminders_now", "mark_done", "cancel"]
+    change_list_template = "admin/meetings/meeting/change_list.html"  # adds "Send the digest now"
+
+    def get_urls(self) -> list:
+        send_digest = self.admin_site.admin_view(require_POST(self.send_digest_view))
+        return [path("send-digest/", send_digest, name="meetings_send_digest"), *super().get_urls()]
+
+    def send_digest_view(self, request: HttpRequest) -> HttpResponseRedirect:
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        services.digest_queue()
+        self.message_user(
+            request,
+            "This week's digest is on its way; members who have it already will not get it twice.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:meetings_meeting_changelist"))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return (
@@ -197,6 +215,16 @@ class MeetingAdmin(admin.ModelAdmin):
             "filled from the queue",
         )
         return None
+
+    @admin.action(description="Send the reminders now (never twice to a member)")
+    def send_reminders_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        queued = services.meeting_queue_reminders(meeting_ids=queryset.values_list("pk", flat=True))
+        skipped = queryset.count() - queued
+        self.message_user(request, f"Reminders of {queued} session(s) on their way.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request, f"{skipped} session(s) skipped: only planned, future ones.", messages.WARNING
+            )
 
     @admin.action(description="Mark done (papers become discussed)")
     def mark_done(self, request: HttpRequest, queryset: QuerySet) -> None:

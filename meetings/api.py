@@ -1,7 +1,12 @@
 """Discussion sessions in the REST API: upcoming and past, agenda, RSVPs, offers to present."""
 
+from datetime import datetime
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django_filters.fields import IsoDateTimeField
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import exceptions, serializers, viewsets
 from rest_framework.decorators import action
@@ -10,10 +15,17 @@ from rest_framework.response import Response
 
 from meetings import services
 from meetings.models import RSVP, AgendaItem, Meeting
-from meetings.selectors import agenda_items_with_offers, meeting_detail_queryset, meeting_list
+from meetings.selectors import (
+    agenda_items_with_offers,
+    meeting_detail_queryset,
+    meeting_list,
+    meetings_changed_since,
+)
 from readinggroup.rest.conditional import Validators
 from readinggroup.rest.errors import service_errors
+from readinggroup.rest.fields import WebUrlField
 from readinggroup.rest.pagination import KeysetPagination
+from readinggroup.rest.query import KnownQueryParameters
 
 BIGINT = 2**63 - 1
 WHEN = OpenApiParameter(
@@ -21,6 +33,14 @@ WHEN = OpenApiParameter(
     str,
     enum=["upcoming", "past"],
     description="upcoming (default): not ended yet, soonest first; past: ended, latest first.",
+)
+UPDATED_SINCE = OpenApiParameter(
+    "updated_since",
+    OpenApiTypes.DATETIME,
+    description=(
+        "For syncing: sessions (any, past or upcoming) changed at or after this time (ISO 8601), "
+        "in the order of their modified_at, then id. Not with `when`."
+    ),
 )
 ITEM_ID = OpenApiParameter(
     "item_id", {"type": "integer", "minimum": 1}, OpenApiParameter.PATH, description="Agenda item id."
@@ -109,6 +129,14 @@ class MeetingSerializer(MembersOnlyFieldsMixin, serializers.ModelSerializer):
         required=False, help_text="Members only: the recording; may be empty."
     )
 
+    web_url = WebUrlField()
+    modified_at = serializers.DateTimeField(
+        source="updated_at",
+        help_text=(
+            "When the session, its agenda, presenters or answers last changed: what ?updated_since= compares."
+        ),
+    )
+
     rule_model = Meeting
 
     class Meta:
@@ -127,6 +155,8 @@ class MeetingSerializer(MembersOnlyFieldsMixin, serializers.ModelSerializer):
             "rsvp_counts",
             "my_rsvp",
             "agenda",
+            "web_url",
+            "modified_at",
         ]
         read_only_fields = [f for f in fields if f not in Meeting.MEMBERS_ONLY_FIELDS]
 
@@ -196,11 +226,14 @@ def _bounded(pk: str) -> int:
 
 
 @extend_schema_view(
-    list=extend_schema(operation_id="meetings_list", summary="Sessions, upcoming or past", parameters=[WHEN]),
+    list=extend_schema(
+        operation_id="meetings_list", summary="Sessions, upcoming or past", parameters=[WHEN, UPDATED_SINCE]
+    ),
     retrieve=extend_schema(operation_id="meetings_retrieve", summary="A session with its agenda"),
 )
-class MeetingViewSet(viewsets.ReadOnlyModelViewSet):
+class MeetingViewSet(KnownQueryParameters, viewsets.ReadOnlyModelViewSet):
     pagination_class = KeysetPagination
+    extra_query_parameters = {"list": ("when", "updated_since")}
     lookup_value_regex = r"[0-9]+"
     filter_backends: list = []
     schema_extra_errors = {"rsvp": ["409"], "offer": ["409"]}
@@ -208,12 +241,24 @@ class MeetingViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> QuerySet:
         user = self.request.user
+        if self.action == "list" and "updated_since" in self.request.query_params:
+            return meetings_changed_since(user=user, since=self._updated_since())
         if self.action == "list":
             when = self.request.query_params.get("when", "upcoming")
             if when not in ("upcoming", "past"):
                 raise exceptions.ValidationError({"when": ["Give upcoming or past."]})
             return meeting_list(user=user, when=when)
         return meeting_detail_queryset(user=user)
+
+    def _updated_since(self) -> datetime:
+        params = self.request.query_params
+        if "when" in params:
+            raise exceptions.ValidationError({"updated_since": ["Leave out when with updated_since."]})
+        field = IsoDateTimeField()
+        try:
+            return field.clean(params["updated_since"])
+        except DjangoValidationError as error:
+            raise exceptions.ValidationError({"updated_since": error.messages}) from None
 
     def get_serializer_class(self):
         # Per action, as each answers: the browsable API draws its forms from this, and drew the

@@ -63,7 +63,11 @@ class Meeting(models.Model):
                 name="meetings_meeting_status_valid",
             ),
         ]
-        indexes = [models.Index(fields=["starts_at"], name="meetings_meeting_starts")]
+        indexes = [
+            models.Index(fields=["starts_at"], name="meetings_meeting_starts"),
+            # The API's ?updated_since= pages through changes in this order.
+            models.Index(fields=["updated_at", "id"], name="meetings_meeting_updated"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.title} ({self.starts_at:%Y-%m-%d})"

@@ -142,22 +142,35 @@ def _meeting_context(meeting: Meeting) -> dict:
 def send_due_reminders(*, now: datetime | None = None) -> int:
     """Remind members who answered yes or maybe, 24 hours before a session; returns how many."""
     now = now or timezone.now()
-    sent = 0
     meetings = with_agenda(meetings_starting_between(now, now + REMINDER_LEAD))
     with Mailer() as mailer:
-        for meeting in meetings:
-            key = _meeting_key(meeting)
-            answers = RSVP.objects.filter(
-                reachable(Notice.Kind.REMINDER, "user__"),
-                not_yet_sent(Notice.Kind.REMINDER, key, "user_id"),
-                meeting=meeting,
-                answer__in=[RSVP.Answer.YES, RSVP.Answer.MAYBE],
-            ).select_related("user")
-            subject = f"Reminder: {meeting.title}, {_when(meeting.starts_at)}"
-            for rsvp in answers:
-                context = {**_meeting_context(meeting), "rsvp": rsvp}
-                message = _render(Notice.Kind.REMINDER, rsvp.user, subject, context)
-                sent += _deliver(mailer, message, kind="reminder", user=rsvp.user, key=key, meeting=meeting)
+        return sum(_remind(mailer, meeting) for meeting in meetings)
+
+
+def send_meeting_reminders(*, meeting_id: int) -> int:
+    """An organiser's "send the reminders now" for one planned session: the same reminder under
+    the same key, so a member reminded now is not reminded again 24 hours before."""
+    meeting = with_agenda(Meeting.objects.filter(pk=meeting_id, status=Meeting.Status.PLANNED)).first()
+    if meeting is None or meeting.starts_at <= timezone.now():
+        return 0
+    with Mailer() as mailer:
+        return _remind(mailer, meeting)
+
+
+def _remind(mailer: Mailer, meeting: Meeting) -> int:
+    sent = 0
+    key = _meeting_key(meeting)
+    answers = RSVP.objects.filter(
+        reachable(Notice.Kind.REMINDER, "user__"),
+        not_yet_sent(Notice.Kind.REMINDER, key, "user_id"),
+        meeting=meeting,
+        answer__in=[RSVP.Answer.YES, RSVP.Answer.MAYBE],
+    ).select_related("user")
+    subject = f"Reminder: {meeting.title}, {_when(meeting.starts_at)}"
+    for rsvp in answers:
+        context = {**_meeting_context(meeting), "rsvp": rsvp}
+        message = _render(Notice.Kind.REMINDER, rsvp.user, subject, context)
+        sent += _deliver(mailer, message, kind="reminder", user=rsvp.user, key=key, meeting=meeting)
     return sent
 
 

@@ -218,6 +218,11 @@ def meeting_list(*, user=None, when: str = "upcoming", now: datetime | None = No
     return _for_members(meetings, user)
 
 
+def meetings_changed_since(*, user=None, since: datetime) -> QuerySet:
+    """Sessions changed at or after `since`, in a stable order for paging (the API's sync)."""
+    return _for_members(Meeting.objects.filter(updated_at__gte=since), user).order_by("updated_at", "id")
+
+
 def meeting_detail_queryset(*, user=None) -> QuerySet:
     """Any session, ready for its page: agenda, presenters, offers, RSVP counts and my RSVP."""
     return _for_members(Meeting.objects.all(), user)

@@ -133,6 +133,12 @@ def meeting_mark_done(*, meeting: Meeting) -> int:
 # --- Agenda -------------------------------------------------------------------------------------
 
 
+def _touch(meeting_id: int) -> None:
+    """Move the session's updated_at (the API's modified_at): its agenda, presenters or answers
+    changed, and apps syncing with ?updated_since= must see it again."""
+    Meeting.objects.filter(pk=meeting_id).update(updated_at=timezone.now())
+
+
 def _next_order(meeting: Meeting) -> int:
     last = AgendaItem.objects.filter(meeting=meeting).aggregate(last=Max("order"))["last"]
     return 0 if last is None else last + 1
@@ -147,9 +153,11 @@ def agenda_add(*, meeting: Meeting, paper, presenter=None) -> AgendaItem:
         _require_member(presenter, f"{presenter} is not an active member and cannot present.")
     try:
         with transaction.atomic():
-            return AgendaItem.objects.create(
+            item = AgendaItem.objects.create(
                 meeting=meeting, paper=paper, presenter=presenter, order=_next_order(meeting)
             )
+            _touch(meeting.pk)
+            return item
     except IntegrityError:  # added concurrently by someone else
         raise ValidationError(f"“{paper}” is already on the agenda of {meeting}.") from None
 
@@ -174,6 +182,7 @@ def meeting_fill_agenda(*, meeting: Meeting, count: int) -> list[AgendaItem]:
         AgendaItem(meeting=meeting, paper_id=paper_id, order=start + offset)
         for offset, paper_id in enumerate(paper_ids)
     ]
+    _touch(meeting.pk)
     return AgendaItem.objects.bulk_create(items)
 
 
@@ -186,6 +195,7 @@ def agenda_reorder(*, meeting: Meeting, item_ids: list[int]) -> list[AgendaItem]
     for position, item_id in enumerate(item_ids):
         items[item_id].order = position
     AgendaItem.objects.bulk_update(items.values(), ["order"])
+    _touch(meeting.pk)
     return [items[item_id] for item_id in item_ids]
 
 
@@ -205,6 +215,7 @@ def agenda_remove(*, item: AgendaItem) -> None:
     meeting = _locked(item.meeting)
     _require_planned(meeting, "its agenda cannot change")
     AgendaItem.objects.filter(pk=item.pk).delete()
+    _touch(meeting.pk)
 
 
 # --- Presenters ---------------------------------------------------------------------------------
@@ -219,6 +230,7 @@ def presenter_assign(*, item: AgendaItem, presenter) -> AgendaItem:
         _require_member(presenter, f"{presenter} is not an active member and cannot present.")
     item.presenter = presenter
     item.save(update_fields=["presenter"])
+    _touch(item.meeting_id)
     return item
 
 
@@ -242,6 +254,7 @@ def presenter_offer(*, item: AgendaItem, user) -> PresenterOffer:
             offer, _ = PresenterOffer.objects.get_or_create(item=item, user=user)
     except IntegrityError:  # the same member offered concurrently
         offer = PresenterOffer.objects.get(item=item, user=user)
+    _touch(item.meeting_id)
     return offer
 
 
@@ -255,6 +268,7 @@ def presenter_withdraw(*, item: AgendaItem, user) -> None:
     item = _open_item(item)
     PresenterOffer.objects.filter(item=item, user=user).delete()
     AgendaItem.objects.filter(pk=item.pk, presenter=user).update(presenter=None)
+    _touch(item.meeting_id)
 
 
 # --- RSVPs and the waiting list -----------------------------------------------------------------
@@ -276,6 +290,7 @@ def _fill_seats(meeting: Meeting) -> list[RSVP]:
     if promoted:
         now = timezone.now()
         RSVP.objects.filter(pk__in=[r.pk for r in promoted]).update(waitlisted=False, updated_at=now)
+        _touch(meeting.pk)
         for rsvp in promoted:
             rsvp.waitlisted = False
             enqueue("meetings.tasks.send_seat_notice", rsvp.pk)
@@ -308,6 +323,7 @@ def rsvp_set(*, meeting: Meeting, user, answer: str) -> RSVP:
     )
     if had_seat and not rsvp.has_seat:
         _fill_seats(meeting)
+    _touch(meeting.pk)
     return rsvp
 
 
@@ -325,6 +341,7 @@ def rsvp_remove(*, meeting: Meeting, user) -> None:
     deleted, _ = RSVP.objects.filter(meeting=meeting, user=user).delete()
     if deleted and meeting.status == Meeting.Status.PLANNED:
         _fill_seats(meeting)
+    _touch(meeting.pk)
 
 
 # --- Members' session preferences ---------------------------------------------------------------
@@ -356,3 +373,26 @@ def notice_unsubscribe(*, user, kind: str) -> None:
         notification_preference_set(user=user, **{NotificationPreference.FIELD_FOR_KIND[kind]: False})
     else:
         raise ValidationError(f"Unknown kind of notice: {kind}.")
+
+
+# --- Organisers' "send now" (issue 24) ----------------------------------------------------------
+
+
+@transaction.atomic
+def meeting_queue_reminders(*, meeting_ids) -> int:
+    """Queue the reminders of each planned, future session now; returns how many sessions.
+    Members reminded already are skipped by the Notice key, now and 24 hours before."""
+    ids = list(
+        Meeting.objects.filter(
+            pk__in=list(meeting_ids), status=Meeting.Status.PLANNED, starts_at__gt=timezone.now()
+        ).values_list("pk", flat=True)
+    )
+    for meeting_id in ids:
+        enqueue("meetings.tasks.send_meeting_reminders", meeting_id)
+    return len(ids)
+
+
+@transaction.atomic
+def digest_queue() -> None:
+    """Queue this week's digest now; members who have this week's already are skipped."""
+    enqueue("meetings.tasks.send_weekly_digest")

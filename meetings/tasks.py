@@ -15,6 +15,11 @@ def send_reminders() -> int:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
+def send_meeting_reminders(meeting_id: int) -> int:
+    return notifications.send_meeting_reminders(meeting_id=meeting_id)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def send_presenter_notices() -> int:
     return notifications.send_due_presenter_notices()
 

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import IsAuthenticated
@@ -9,11 +10,27 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from meetings.calendar import member_calendar_url
+from meetings.selectors import notification_preference_get
+from meetings.services import notification_preference_set
 from members.auth_api import locked_out
 from members.export import UserDataSerializer
 from members.models import User
-from members.selectors import user_data
-from members.services import ADMINISTRATOR_SELF_DELETE, user_delete, user_update_profile
+from members.selectors import api_tokens, user_data
+from members.services import ADMINISTRATOR_SELF_DELETE, api_token_revoke, user_delete, user_update_profile
+from readinggroup.rest.query import KnownQueryParameters
+
+
+class NotificationSettingsSerializer(serializers.Serializer):
+    """Which session e-mails I get (the digest is digest_enabled, beside this)."""
+
+    reminders = serializers.BooleanField(required=False, help_text="A reminder 24 hours before a session.")
+    presenter_notices = serializers.BooleanField(
+        required=False, help_text="A notice 3 days before a session where I present."
+    )
+    seat_notices = serializers.BooleanField(
+        required=False, help_text="A notice when I move up from a session's waiting list."
+    )
 
 
 class MeSerializer(serializers.ModelSerializer):
@@ -24,17 +41,45 @@ class MeSerializer(serializers.ModelSerializer):
     digest_enabled = serializers.BooleanField(
         required=False, help_text="Receive the weekly digest by e-mail."
     )
+    notifications = NotificationSettingsSerializer(
+        required=False, help_text="Session e-mails; PATCH any of them."
+    )
+    calendar_url = serializers.SerializerMethodField(
+        help_text=(
+            "My private calendar feed (iCal): it works without logging in, so keep it secret. "
+            "A new one is made on the web site's account page."
+        )
+    )
 
     class Meta:
         model = User
-        fields = ["id", "username", "email", "name", "display_name", "role", "digest_enabled", "date_joined"]
+        fields = [
+            "id",
+            "username",
+            "email",
+            "name",
+            "display_name",
+            "role",
+            "digest_enabled",
+            "notifications",
+            "calendar_url",
+            "date_joined",
+        ]
         read_only_fields = ["id", "username", "email", "role", "date_joined"]
+
+    def to_representation(self, user: User) -> dict:
+        data = super().to_representation(user)
+        data["notifications"] = NotificationSettingsSerializer(notification_preference_get(user=user)).data
+        return data
+
+    def get_calendar_url(self, user: User) -> str:
+        return member_calendar_url(user)
 
     def validate_display_name(self, value: str) -> str:
         return value.strip()
 
 
-class MeView(APIView):
+class MeView(KnownQueryParameters, APIView):
     """My profile and preferences. My e-mail address appears here and nowhere else in the API."""
 
     permission_classes = [IsAuthenticated]
@@ -53,8 +98,54 @@ class MeView(APIView):
     def patch(self, request: Request) -> Response:
         data = MeSerializer(request.user, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        user = user_update_profile(user=request.user, changes=dict(data.validated_data))
+        changes = dict(data.validated_data)
+        notifications = changes.pop("notifications", None)
+        with transaction.atomic():
+            user = user_update_profile(user=request.user, changes=changes)
+            if notifications:
+                notification_preference_set(user=user, **notifications)
         return Response(MeSerializer(user).data)
+
+
+class ApiTokenSerializer(serializers.Serializer):
+    token_key = serializers.CharField(help_text="The token's public prefix (never the secret).")
+    created = serializers.DateTimeField()
+    expiry = serializers.DateTimeField(allow_null=True, help_text="Null: it does not expire.")
+    current = serializers.SerializerMethodField(help_text="The token this request came with.")
+
+    def get_current(self, token) -> bool:
+        auth = self.context["request"].auth
+        return getattr(auth, "token_key", None) == token.token_key
+
+
+class MyTokensView(KnownQueryParameters, APIView):
+    """My API tokens that still work, newest first; the secret itself is shown only at log-in."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="me_tokens_list", summary="My API tokens", responses={200: ApiTokenSerializer(many=True)}
+    )
+    def get(self, request: Request) -> Response:
+        tokens = api_tokens(user=request.user)
+        return Response(ApiTokenSerializer(tokens, many=True, context={"request": request}).data)
+
+
+class MyTokenView(KnownQueryParameters, APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="me_tokens_revoke",
+        summary="Revoke one of my API tokens",
+        description=(
+            "By its token_key; the device using it is logged out. Revoking the current token is allowed."
+        ),
+        responses={204: None},
+    )
+    def delete(self, request: Request, token_key: str) -> Response:
+        if not api_token_revoke(user=request.user, token_key=token_key):
+            raise exceptions.NotFound("You have no token with this token_key.")
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class AccountDeleteInputSerializer(serializers.Serializer):
@@ -63,7 +154,7 @@ class AccountDeleteInputSerializer(serializers.Serializer):
     )
 
 
-class MeExportView(APIView):
+class MeExportView(KnownQueryParameters, APIView):
     """Everything the site keeps about me, as one JSON document (the web download is the same)."""
 
     permission_classes = [IsAuthenticated]
@@ -75,7 +166,7 @@ class MeExportView(APIView):
         return response
 
 
-class MeDeleteView(APIView):
+class MeDeleteView(KnownQueryParameters, APIView):
     """Delete my account. Votes stay, anonymous; RSVPs, tokens and the profile go."""
 
     permission_classes = [IsAuthenticated]

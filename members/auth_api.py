@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from members.lockout import lockout_message
 from readinggroup.rest.authentication import TokenAuthentication
+from readinggroup.rest.query import KnownQueryParameters
 from readinggroup.rest.throttles import AnonThrottle, LoginThrottle
 
 
@@ -51,7 +52,7 @@ def locked_out(request: Request) -> bool:
     return locked
 
 
-class LoginView(APIView):
+class LoginView(KnownQueryParameters, APIView):
     """Trade a username and password for a token for this device."""
 
     authentication_classes: list = []
@@ -90,7 +91,7 @@ class LoginView(APIView):
         return Response(TokenSerializer({"token": token, "expiry": instance.expiry}).data)
 
 
-class LogoutView(APIView):
+class LogoutView(KnownQueryParameters, APIView):
     authentication_classes = [TokenAuthentication]
     permission_classes = [IsAuthenticated]
 
@@ -107,7 +108,7 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class LogoutAllView(APIView):
+class LogoutAllView(KnownQueryParameters, APIView):
     authentication_classes = [TokenAuthentication]
     permission_classes = [IsAuthenticated]
 

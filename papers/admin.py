@@ -1,22 +1,31 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
-from django.db.models import Count, QuerySet
+from django.db import transaction
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from meetings.models import Meeting
 from meetings.services import agenda_add
 from papers.csv_export import papers_csv, votes_csv
-from papers.models import Author, FetchRun, Paper, PaperAuthor, Source, Tag, Vote
+from papers.models import Author, FetchRun, Paper, PaperAuthor, Source, Tag, Vote, tag_slug
 from papers.services import (
     paper_add_tags,
     paper_metadata_refetch,
+    paper_remove_tags,
     paper_resummarise,
     paper_set_status,
     paper_vote_set,
+    papers_merge,
+    papers_merge_plan,
     source_queue_fetch,
     tag_promote_keyword,
+    tag_get_or_create,
 )
 from readinggroup.admin_actions import intermediate_form
 from readinggroup.rest.throttles import EXPORT_LIMITED, ExportThrottle, seconds_to_wait, try_again
@@ -68,8 +77,64 @@ class MetadataFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _tag_widget() -> AutocompleteSelectMultiple:
+    # Django's own select2 autocomplete, answering from TagAdmin.search_fields through the
+    # `tags` field of PaperAdmin.autocomplete_fields.
+    return AutocompleteSelectMultiple(Paper._meta.get_field("tags"), admin.site)
+
+
 class TagsForm(forms.Form):
-    tags = forms.ModelMultipleChoiceField(queryset=Tag.objects.all(), help_text="Tags to add.")
+    tags = forms.ModelMultipleChoiceField(
+        queryset=Tag.objects.all(),
+        required=False,
+        widget=_tag_widget(),
+        help_text="Type to find tags to add.",
+    )
+    new_tags = forms.CharField(
+        required=False,
+        max_length=500,
+        label="New tag names",
+        help_text="Tags to create (or reuse, when the name exists), separated by commas.",
+    )
+
+    def clean_new_tags(self) -> list[str]:
+        names = [name.strip() for name in self.cleaned_data["new_tags"].split(",") if name.strip()]
+        if any(not tag_slug(name) for name in names):
+            raise ValidationError("Give tag names with at least one letter or digit.")
+        return names
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not data.get("tags") and not data.get("new_tags") and not self.errors:
+            raise ValidationError("Choose a tag or give a new tag name.")
+        return data
+
+
+class RemoveTagsForm(forms.Form):
+    tags = forms.ModelMultipleChoiceField(
+        queryset=Tag.objects.all(), help_text="Type to find tags to remove."
+    )
+
+
+class LinesField(forms.CharField):
+    """A JSON list of strings edited as text, one item a line."""
+
+    widget = forms.Textarea(attrs={"rows": 4, "cols": 60})
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value) -> list[str]:
+        return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+class PaperAdminForm(forms.ModelForm):
+    keywords = LinesField(required=False, help_text="One keyword a line.")
+    categories = LinesField(required=False, help_text="arXiv categories, one a line, primary first.")
+
+    class Meta:
+        model = Paper
+        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets decide what shows
 
 
 class KeywordForm(forms.Form):
@@ -86,22 +151,35 @@ class MeetingForm(forms.Form):
     )
 
 
+class MergeForm(forms.Form):
+    keep = forms.ModelChoiceField(
+        queryset=Paper.objects.none(),
+        widget=forms.RadioSelect,
+        empty_label=None,
+        help_text="The others are merged into it and deleted.",
+    )
+
+    def __init__(self, *args, papers: QuerySet, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["keep"].queryset = papers
+        # Most votes first, then the oldest: usually the row members know.
+        self.fields["keep"].initial = papers.order_by("-vote_count", "created_at", "pk").first()
+
+
+AUTHORS_SHOWN = 3
+MOVED_NAMES = {"papers.Vote": "votes", "papers.Paper_tags": "tags", "meetings.AgendaItem": "agenda items"}
+
+
 @admin.register(Paper)
 class PaperAdmin(admin.ModelAdmin):
-    list_display = [
-        "title_short",
-        "status",
-        "vote_count",
-        "source",
-        "tag_list",
-        "has_summary",
-        "published_at",
-    ]
+    form = PaperAdminForm
+    # Few, narrow columns: readable at 1,280 px and on a phone (papers/admin.css).
+    list_display = ["title_authors", "status", "votes", "tag_count", "published"]
     list_filter = ["status", MetadataFilter, HasSummaryFilter, "source", "published_at"]
     list_select_related = ["source"]
     search_fields = ["title", "arxiv_id", "doi"]
     autocomplete_fields = ["tags", "source", "submitted_by"]
-    readonly_fields = ["vote_count", "trending_score", "discussed_at", "created_at", "modified_at"]
+    readonly_fields = ["vote_count", "score", "discussed_at", "created_at", "modified_at"]
     readonly_fields += ["metadata_error", "metadata_failed_at"]
     date_hierarchy = "published_at"
     inlines = [PaperAuthorInline]
@@ -109,6 +187,8 @@ class PaperAdmin(admin.ModelAdmin):
         "list_papers",
         "hide_papers",
         "add_tags",
+        "remove_tags",
+        "merge_duplicates",
         "promote_keyword",
         "add_to_meeting",
         "export_csv",
@@ -117,16 +197,46 @@ class PaperAdmin(admin.ModelAdmin):
     ]
     list_per_page = 50
 
+    class Media:
+        css = {"all": ["papers/admin.css"]}
+
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).prefetch_related("tags")
+        authorships = PaperAuthor.objects.select_related("author").order_by("position")
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(tag_total=Count("tags", distinct=True))
+            # to_attr: the CSV export prefetches "authorships" its own way on the same queryset.
+            .prefetch_related(Prefetch("authorships", queryset=authorships, to_attr="listed_authorships"))
+        )
 
     @admin.display(description="title", ordering="title")
-    def title_short(self, paper: Paper) -> str:
-        return Truncator(paper.title).chars(80)
+    def title_authors(self, paper: Paper) -> str:
+        names = [authorship.author.name for authorship in paper.listed_authorships]
+        authors = ", ".join(names[:AUTHORS_SHOWN]) + (" et al." if len(names) > AUTHORS_SHOWN else "")
+        return format_html(
+            '<span class="paper-title">{}</span><span class="paper-authors">{}</span>'
+            '<span class="paper-date">{}</span>',  # shown on phones, where the date column is not
+            Truncator(paper.title).chars(100),
+            authors or "no authors yet",
+            self.published(paper),
+        )
 
-    @admin.display(description="tags")
-    def tag_list(self, paper: Paper) -> str:
-        return ", ".join(tag.name for tag in paper.tags.all())
+    @admin.display(description="votes", ordering="vote_count")
+    def votes(self, paper: Paper) -> int:
+        return paper.vote_count
+
+    @admin.display(description="tags", ordering="tag_total")
+    def tag_count(self, paper: Paper) -> int:
+        return paper.tag_total
+
+    @admin.display(description="published", ordering="published_at")
+    def published(self, paper: Paper) -> str:
+        return date_format(paper.published_at, "j M Y")
+
+    @admin.display(description="trending score")
+    def score(self, paper: Paper) -> str:
+        return f"{paper.trending_score:.2f}"
 
     @admin.display(description="TL;DR", boolean=True)
     def has_summary(self, paper: Paper) -> bool:
@@ -165,8 +275,12 @@ class PaperAdmin(admin.ModelAdmin):
         form = intermediate_form(self, request, queryset, TagsForm, "Add tags")
         if not isinstance(form, TagsForm):
             return form
-        paper_add_tags(papers=queryset, tags=form.cleaned_data["tags"])
-        self.message_user(request, f"Tags added to {queryset.count()} paper(s).", messages.SUCCESS)
+        with transaction.atomic():
+            created = [tag_get_or_create(name=name) for name in form.cleaned_data["new_tags"]]
+            tags = [*form.cleaned_data["tags"], *created]
+            paper_add_tags(papers=queryset, tags=tags)
+        names = ", ".join(tag.name for tag in tags)
+        self.message_user(request, f"{names} added to {queryset.count()} paper(s).", messages.SUCCESS)
         return None
 
     @admin.action(description="Promote a keyword to a topic")
@@ -183,6 +297,52 @@ class PaperAdmin(admin.ModelAdmin):
             return None
         self.message_user(request, f'Topic "{tag.name}" is on {count} paper(s).', messages.SUCCESS)
         return None
+
+    @admin.action(description="Remove tags from selected papers")
+    def remove_tags(self, request: HttpRequest, queryset: QuerySet):
+        form = intermediate_form(self, request, queryset, RemoveTagsForm, "Remove tags")
+        if not isinstance(form, RemoveTagsForm):
+            return form
+        removed = paper_remove_tags(papers=queryset, tags=form.cleaned_data["tags"])
+        self.message_user(request, f"{removed} tag(s) removed.", messages.SUCCESS)
+        return None
+
+    @admin.action(description="Merge selected duplicates into one paper")
+    def merge_duplicates(self, request: HttpRequest, queryset: QuerySet):
+        """First the page that asks which paper to keep and shows what moves; merging needs its
+        second button ("confirm"), so nothing changes before the organiser has seen the list."""
+        papers = queryset.order_by("pk")
+        form = MergeForm(request.POST if "keep" in request.POST else None, papers=papers)
+        if form.is_bound and form.is_valid():
+            keep = form.cleaned_data["keep"]
+            try:
+                plan = papers_merge_plan(keep=keep, duplicates=papers)
+                if "confirm" in request.POST:
+                    papers_merge(keep=keep, duplicates=plan.duplicates)
+                    self.message_user(
+                        request, f"{len(plan.duplicates)} paper(s) merged into “{keep}”.", messages.SUCCESS
+                    )
+                    return None
+            except ValidationError as error:
+                self.message_user(request, " ".join(error.messages), messages.ERROR)
+                return None
+        else:
+            plan = None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Merge duplicates",
+            "form": form,
+            "plan": plan,
+            "moves": [
+                (MOVED_NAMES.get(label, label), moved, dropped)
+                for label, (moved, dropped) in (plan.moves.items() if plan else [])
+            ],
+            "queryset": papers,
+            "opts": self.model._meta,
+            "action": request.POST["action"],
+            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+        }
+        return TemplateResponse(request, "admin/papers/merge_form.html", context)
 
     @admin.action(description="Add selected papers to a meeting's agenda")
     def add_to_meeting(self, request: HttpRequest, queryset: QuerySet):

@@ -1,8 +1,14 @@
 """Papers, votes, suggestions and tags in the REST API (routes in readinggroup/api_urls.py)."""
 
+import django_filters
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -10,11 +16,13 @@ from rest_framework.response import Response
 
 from papers import services
 from papers.filters import PaperFilter
-from papers.models import Paper, Tag
-from papers.selectors import paper_browse, paper_detail_queryset, tag_counts
+from papers.models import Paper, PaperTombstone, Tag
+from papers.selectors import paper_browse, paper_detail_queryset, paper_tombstones, tag_counts
 from readinggroup.rest.conditional import Validators
 from readinggroup.rest.errors import Conflict, service_errors
+from readinggroup.rest.fields import WebUrlField
 from readinggroup.rest.pagination import KeysetPagination
+from readinggroup.rest.query import KnownQueryParameters
 from readinggroup.rest.throttles import SUGGEST_LIMITED, SuggestThrottle, seconds_to_wait
 
 BIGINT = 2**63 - 1
@@ -62,6 +70,14 @@ class SourceBriefSerializer(serializers.Serializer):
 class PaperSerializer(OrganiserFieldsMixin, serializers.ModelSerializer):
     """A paper in a list. Link fields are empty strings when unknown."""
 
+    web_url = WebUrlField()
+    modified_at = serializers.DateTimeField(
+        help_text=(
+            "When anything shown of the paper changed here (votes, tags, TL;DR, status): what "
+            "?updated_since= compares. Not updated_at, which is arXiv's date of its latest version."
+        )
+    )
+
     authors = AuthorSerializer(source="authorships", many=True, help_text="In the paper's order.")
     tags = TagBriefSerializer(many=True)
     summary = serializers.CharField(help_text="The TL;DR: a short summary of the paper.")
@@ -107,6 +123,8 @@ class PaperSerializer(OrganiserFieldsMixin, serializers.ModelSerializer):
             "source",
             "status",
             "submitted_by",
+            "web_url",
+            "modified_at",
         ]
         read_only_fields = fields
 
@@ -147,6 +165,29 @@ class VoteStateSerializer(serializers.Serializer):
     paper_id = serializers.IntegerField()
     vote_count = serializers.IntegerField(help_text="The paper's votes after this request.")
     voted = serializers.BooleanField(help_text="Whether I vote for it now.")
+
+
+class TombstoneSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="paper_id", help_text="The paper's id: drop your copy.")
+    deleted = serializers.BooleanField(default=True, read_only=True)
+    reason = serializers.ChoiceField(choices=PaperTombstone.Reason.choices)
+    merged_into = serializers.IntegerField(
+        source="merged_into_id", allow_null=True, help_text="For a merged paper: the paper it became."
+    )
+    at = serializers.DateTimeField(source="deleted_at", help_text="When it left; what ?since= compares.")
+
+    def to_representation(self, tombstone) -> dict:
+        return {**super().to_representation(tombstone), "deleted": True}
+
+
+class TombstoneFilter(django_filters.FilterSet):
+    since = django_filters.IsoDateTimeFilter(
+        field_name="deleted_at", lookup_expr="gte", label="Papers gone at or after this time (ISO 8601)."
+    )
+
+    class Meta:
+        model = PaperTombstone
+        fields: list[str] = []
 
 
 class TagSerializer(serializers.ModelSerializer):
@@ -195,9 +236,11 @@ def _paper_id(pk: str) -> int:
     ),
     retrieve=extend_schema(operation_id="papers_retrieve", summary="A paper"),
 )
-class PaperViewSet(viewsets.GenericViewSet):
+class PaperViewSet(KnownQueryParameters, viewsets.GenericViewSet):
     filterset_class = PaperFilter
     pagination_class = KeysetPagination
+    paged_actions = ("deleted",)
+    extra_query_parameters = {"deleted": ("since",)}
     lookup_value_regex = r"[0-9]+"
     conditional_actions = ("list", "retrieve")
     schema_extra_errors = {"create": ["409"]}
@@ -205,11 +248,13 @@ class PaperViewSet(viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet:
         if self.action == "retrieve":
             return paper_detail_queryset(user=self.request.user)
+        if self.action == "deleted":
+            return paper_tombstones()
         return paper_browse(user=self.request.user)
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         # Filters and ordering are the list's; a paper's page shows any paper one may open.
-        return super().filter_queryset(queryset) if self.action == "list" else queryset
+        return super().filter_queryset(queryset) if self.action in ("list", "deleted") else queryset
 
     def get_serializer_class(self):
         # Per action, as each answers: the browsable API draws its forms from this (a vote's
@@ -239,6 +284,22 @@ class PaperViewSet(viewsets.GenericViewSet):
         if unchanged := validators.not_modified():
             return unchanged
         return validators.respond(self.get_serializer(paper).data)
+
+    @extend_schema(
+        operation_id="papers_deleted",
+        summary="Papers gone since a time (for syncing)",
+        description=(
+            "Tombstones of papers deleted, merged into another or hidden at or after `since`, oldest "
+            "first, one page at a time. With `GET /papers/?updated_since=` an app keeps a copy "
+            "current: apply the changes, then drop these ids. A hidden paper listed again comes back "
+            "in the changes and leaves this list."
+        ),
+        responses={200: TombstoneSerializer(many=True)},
+    )
+    @action(detail=False, methods=["get"], url_path="deleted", filterset_class=TombstoneFilter)
+    def deleted(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(TombstoneSerializer(page, many=True).data)
 
     @extend_schema(
         operation_id="papers_suggest",
@@ -317,7 +378,7 @@ class PaperViewSet(viewsets.GenericViewSet):
 @extend_schema_view(
     list=extend_schema(operation_id="tags_list", summary="Tags with their number of listed papers"),
 )
-class TagViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class TagViewSet(KnownQueryParameters, mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = TagSerializer
     pagination_class = KeysetPagination
     filterset_fields = ["kind"]

@@ -28,6 +28,7 @@ ORDERING_CHOICES = [
     ("queue", "Vote queue: undiscussed papers by votes"),
 ]
 DEFAULT_ORDERING = "trending"
+SYNC_ORDER = ("modified_at", "id")  # ?updated_since=: a stable order the keyset cursor pages through
 
 
 class StrictBooleanField(forms.Field):
@@ -68,6 +69,16 @@ def _start_of_day(day: date) -> datetime | None:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
+class PaperFilterForm(forms.Form):
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("updated_since") and (data.get("ordering") or data.get("q")):
+            raise ValidationError(
+                {"updated_since": "Changes come oldest first: leave out ordering and q with updated_since."}
+            )
+        return data
+
+
 class PaperFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_q", max_length=200, label="Full-text search of title, TL;DR, keywords and abstract"
@@ -90,10 +101,18 @@ class PaperFilter(django_filters.FilterSet):
         method="filter_ordering",
         label="Order (default: best match when searching, else trending)",
     )
+    updated_since = django_filters.IsoDateTimeFilter(
+        method="filter_updated_since",
+        label=(
+            "For syncing: papers changed at or after this time (ISO 8601, e.g. 2026-12-03T09:00:00Z), "
+            "in the order of their modified_at, then id. Not with ordering or q."
+        ),
+    )
 
     class Meta:
         model = Paper
         fields: list[str] = []
+        form = PaperFilterForm
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None) -> None:
         super().__init__(data, queryset, request=request, prefix=prefix)
@@ -105,6 +124,8 @@ class PaperFilter(django_filters.FilterSet):
         if not self.form.cleaned_data.get("status"):
             queryset = queryset.filter(status=Paper.Status.LISTED)
         queryset = super().filter_queryset(queryset)
+        if self.form.cleaned_data.get("updated_since"):
+            return queryset.order_by(*SYNC_ORDER)
         order = self.form.cleaned_data.get("ordering")
         if order == "queue":
             queryset = queryset.filter(discussed_at__isnull=True)
@@ -133,6 +154,9 @@ class PaperFilter(django_filters.FilterSet):
 
     def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(status=value)
+
+    def filter_updated_since(self, queryset: QuerySet, name: str, value: datetime) -> QuerySet:
+        return queryset.filter(modified_at__gte=value)
 
     def filter_ordering(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset  # applied last, in filter_queryset, so it wins over a search's order

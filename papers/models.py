@@ -236,6 +236,8 @@ class Paper(models.Model):
             models.Index(fields=["status", "-trending_score", "-id"], name="papers_paper_trending"),
             models.Index(fields=["status", "-published_at", "-id"], name="papers_paper_newest"),
             models.Index(fields=["status", "-vote_count", "-id"], name="papers_paper_votes"),
+            # The API's ?updated_since= pages through changes in this order.
+            models.Index(fields=["modified_at", "id"], name="papers_paper_modified"),
         ]
 
     def __str__(self) -> str:
@@ -290,3 +292,31 @@ class Vote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.paper}"
+
+
+class PaperTombstone(models.Model):
+    """A paper that left members' sight (deleted, merged into another or hidden), so that an app
+    syncing with `?updated_since=` learns to drop its copy: a deleted row leaves nothing to find,
+    and a hidden paper no longer appears in the lists.
+
+    Deletions are written by a post_delete signal (papers.signals) rather than by each service:
+    papers are deleted from several places (the admin, a merge, cascades) and a signal sees every
+    one. Hiding writes one too, and listing again removes it (papers.signals / paper_set_status).
+    """
+
+    class Reason(models.TextChoices):
+        DELETED = "deleted", "Deleted"
+        MERGED = "merged", "Merged into another paper"
+        HIDDEN = "hidden", "Hidden by the organisers"
+
+    paper_id = models.BigIntegerField(db_index=True)
+    reason = models.CharField(max_length=16, choices=Reason.choices, default=Reason.DELETED)
+    merged_into_id = models.BigIntegerField(null=True, blank=True)
+    deleted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["deleted_at", "id"]
+        indexes = [models.Index(fields=["deleted_at", "id"], name="papers_tombstone_since")]
+
+    def __str__(self) -> str:
+        return f"paper {self.paper_id} deleted at {self.deleted_at:%Y-%m-%d %H:%M}"

@@ -182,3 +182,10 @@ def tag_counts(*, kind: str | None = None) -> QuerySet:
     if kind:
         tags = tags.filter(kind=kind)
     return tags.order_by("name", "id")
+
+
+def paper_tombstones() -> QuerySet:
+    """Papers gone from members' sight, oldest first (the API's /papers/deleted/)."""
+    from papers.models import PaperTombstone
+
+    return PaperTombstone.objects.order_by("deleted_at", "id")

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -9,9 +10,10 @@ from django.utils import timezone
 
 from outbox import enqueue, enqueue_many
 from papers import normalise
-from papers.models import Paper, Source, Tag, Vote, tag_slug
+from papers.models import Paper, PaperTombstone, Source, Tag, Vote, tag_slug
+from papers.signals import papers_visibility_changed
 from papers.summaries.base import Summary
-from papers.trending import SCORE_AFTER_UNVOTE_SQL, SCORE_AFTER_VOTE_SQL
+from papers.trending import SCORE_AFTER_UNVOTE_SQL, SCORE_AFTER_VOTE_SQL, trending_score
 
 
 @dataclass(frozen=True)
@@ -27,19 +29,27 @@ _VOTE = Vote._meta.db_table
 # One statement adds the vote only when the paper is listed and the member has
 # not voted yet; RETURNING tells whether a row went in, so the count below moves
 # exactly when the vote rows do, whatever runs concurrently.
+#
+# On PostgreSQL both statements lock the paper's row first ({lock}), so a vote and a merge
+# (papers_merge locks the papers before moving votes) take their locks in the same order and
+# never deadlock. SQLite has no row locks (nor the syntax): a writer has the database to itself.
 _INSERT_VOTE = (
     f"INSERT INTO {_VOTE} (user_id, paper_id, created_at) "
-    f"SELECT %s, id, %s FROM {_PAPER} WHERE id = %s AND status = 'listed' "
+    f"SELECT %s, id, %s FROM {_PAPER} WHERE id = %s AND status = 'listed'{{lock}} "
     "ON CONFLICT (user_id, paper_id) DO NOTHING RETURNING id"
 )
-_DELETE_VOTE = f"DELETE FROM {_VOTE} WHERE user_id = %s AND paper_id = %s RETURNING id"
+_DELETE_VOTE = (
+    f"DELETE FROM {_VOTE} WHERE user_id = %s "
+    f"AND paper_id IN (SELECT id FROM {_PAPER} WHERE id = %s{{lock}}) RETURNING id"
+)
+# modified_at moves with the count: apps syncing with ?updated_since= see the new count.
 _COUNT_UP = (
-    f"UPDATE {_PAPER} SET trending_score = {SCORE_AFTER_VOTE_SQL}, vote_count = vote_count + 1 "
-    "WHERE id = %s RETURNING vote_count"
+    f"UPDATE {_PAPER} SET trending_score = {SCORE_AFTER_VOTE_SQL}, vote_count = vote_count + 1, "
+    "modified_at = %s WHERE id = %s RETURNING vote_count"
 )
 _COUNT_DOWN = (
-    f"UPDATE {_PAPER} SET trending_score = {SCORE_AFTER_UNVOTE_SQL}, vote_count = vote_count - 1 "
-    "WHERE id = %s RETURNING vote_count"
+    f"UPDATE {_PAPER} SET trending_score = {SCORE_AFTER_UNVOTE_SQL}, vote_count = vote_count - 1, "
+    "modified_at = %s WHERE id = %s RETURNING vote_count"
 )
 _READ_COUNT = f"SELECT vote_count, status FROM {_PAPER} WHERE id = %s"
 
@@ -63,17 +73,21 @@ def paper_vote_set(*, user, paper_id: int, voted: bool) -> VoteState:
 
 @transaction.atomic
 def _vote_set(*, user, paper_id: int, voted: bool) -> VoteState:
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     with connection.cursor() as cursor:
+        lock = " FOR NO KEY UPDATE" if connection.features.has_select_for_update else ""
         if voted:
-            now = connection.ops.adapt_datetimefield_value(timezone.now())
-            cursor.execute(_INSERT_VOTE, [user.pk, now, paper_id])
+            cursor.execute(_INSERT_VOTE.format(lock=lock), [user.pk, now, paper_id])
             changed = cursor.fetchone() is not None
             count_sql = _COUNT_UP
         else:
-            cursor.execute(_DELETE_VOTE, [user.pk, paper_id])
+            cursor.execute(_DELETE_VOTE.format(lock=lock), [user.pk, paper_id])
             changed = cursor.fetchone() is not None
             count_sql = _COUNT_DOWN
-        cursor.execute(count_sql if changed else _READ_COUNT, [paper_id])
+        if changed:
+            cursor.execute(count_sql, [now, paper_id])
+        else:
+            cursor.execute(_READ_COUNT, [paper_id])
         row = cursor.fetchone()
     # No vote went in for a listed paper only when the member had voted already.
     if row is None or (voted and not changed and row[1] != Paper.Status.LISTED):
@@ -95,7 +109,11 @@ def paper_set_status(*, papers, status: str) -> int:
         raise ValueError(f"Unknown paper status {status!r}.")
     if status == Paper.Status.LISTED:
         papers = papers.exclude(metadata_pending=True)
-    return papers.exclude(status=status).update(status=status, modified_at=timezone.now())
+    with transaction.atomic():
+        changed = list(papers.exclude(status=status).values_list("pk", flat=True))
+        Paper.objects.filter(pk__in=changed).update(status=status, modified_at=timezone.now())
+        papers_visibility_changed(paper_ids=changed, hidden=status == Paper.Status.HIDDEN)
+    return len(changed)
 
 
 def paper_add_tags(*, papers, tags) -> None:
@@ -103,8 +121,156 @@ def paper_add_tags(*, papers, tags) -> None:
     through = Paper.tags.through
     paper_ids = papers.values_list("pk", flat=True)
     links = [through(paper_id=p, tag_id=t.pk) for p in paper_ids for t in tags]
-    # The through table's unique (paper, tag) index makes existing pairs no-ops.
-    through.objects.bulk_create(links, ignore_conflicts=True)
+    with transaction.atomic():
+        # The through table's unique (paper, tag) index makes existing pairs no-ops.
+        through.objects.bulk_create(links, ignore_conflicts=True)
+        Paper.objects.filter(pk__in=paper_ids).update(modified_at=timezone.now())
+
+
+def paper_remove_tags(*, papers, tags) -> int:
+    """Take tags off papers; returns how many links went."""
+    paper_ids = list(papers.values_list("pk", flat=True))
+    with transaction.atomic():
+        removed, _ = Paper.tags.through.objects.filter(paper_id__in=paper_ids, tag__in=tags).delete()
+        Paper.objects.filter(pk__in=paper_ids).update(modified_at=timezone.now())
+    return removed
+
+
+def tag_get_or_create(*, name: str) -> Tag:
+    """The topic tag with this name's slug, created when there is none; ValidationError for a name
+    without a single letter or digit."""
+    name = " ".join(name.split())[:100]
+    slug = tag_slug(name)
+    if not slug:
+        raise ValidationError({"new_tag": "Give a tag name with at least one letter or digit."})
+    tag, _ = Tag.objects.get_or_create(slug=slug, defaults={"name": name, "kind": Tag.Kind.TOPIC})
+    return tag
+
+
+# --- Merging duplicates (issue 24) --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Moved:
+    """Rows pointing at a paper that a merge moves to the kept one. Where `unique_with` is set the
+    kept paper can hold one row per value of it: a duplicate's row whose value the kept paper has
+    already (a member who voted for both) is dropped instead."""
+
+    model: str
+    field: str = "paper"
+    unique_with: str | None = None
+
+
+# One line per relation; a new app's relation to papers (comments: Moved("discussions.Comment"))
+# is moved by adding its line here.
+MOVED_RELATIONS = (
+    Moved("papers.Vote", unique_with="user"),
+    Moved("papers.Paper_tags", unique_with="tag"),
+    Moved("meetings.AgendaItem", unique_with="meeting"),
+)
+# Identifiers and links a kept paper takes from a duplicate when it has none, so that fetching the
+# duplicate's arXiv id or DOI again finds the kept paper instead of creating the duplicate anew.
+# A group is taken whole (an arXiv id with its version) from the first duplicate that has it.
+MERGED_FIELDS = (
+    ("arxiv_id", "arxiv_version"),
+    ("doi",),
+    ("url",),
+    ("pdf_url",),
+    ("code_url",),
+    ("abstract",),
+)
+
+
+@dataclass(frozen=True)
+class MergePlan:
+    keep: Paper
+    duplicates: list[Paper]
+    moves: dict[str, tuple[int, int]]  # model label -> (rows moved, rows dropped as clashes)
+
+
+def _relation_rows(moved: Moved, keep_id: int, duplicate_ids: list[int]) -> tuple[list[int], list[int]]:
+    """Ids of the duplicates' rows to move and of those that clash with the kept paper's."""
+    model = apps.get_model(moved.model)
+    rows = model.objects.filter(**{f"{moved.field}_id__in": duplicate_ids}).order_by("pk")
+    if moved.unique_with is None:
+        return list(rows.values_list("pk", flat=True)), []
+    key = f"{moved.unique_with}_id"
+    taken = set(model.objects.filter(**{f"{moved.field}_id": keep_id}).values_list(key, flat=True))
+    move, drop = [], []
+    for pk, value in rows.values_list("pk", key):
+        (drop if value in taken else move).append(pk)
+        taken.add(value)
+    return move, drop
+
+
+def papers_merge_plan(*, keep: Paper, duplicates) -> MergePlan:
+    """What papers_merge would move, for the confirmation page; ValidationError when it cannot merge."""
+    duplicates = [paper for paper in duplicates if paper.pk != keep.pk]
+    if not duplicates:
+        raise ValidationError("Select at least two papers: the one to keep and its duplicates.")
+    ids = [paper.pk for paper in duplicates]
+    moves = {}
+    for moved in MOVED_RELATIONS:
+        move, drop = _relation_rows(moved, keep.pk, ids)
+        moves[moved.model] = (len(move), len(drop))
+    return MergePlan(keep=keep, duplicates=duplicates, moves=moves)
+
+
+def _move_relation(moved: Moved, keep: Paper, duplicate_ids: list[int]) -> None:
+    model = apps.get_model(moved.model)
+    move, drop = _relation_rows(moved, keep.pk, duplicate_ids)
+    if moved.model == "meetings.AgendaItem":
+        _keep_presenters(keep, drop)
+    model.objects.filter(pk__in=drop).delete()
+    model.objects.filter(pk__in=move).update(**{moved.field: keep})
+
+
+def _keep_presenters(keep: Paper, dropped_item_ids: list[int]) -> None:
+    """A meeting had both papers on its agenda: its item of the kept paper stays, and takes the
+    duplicate's presenter when it has none."""
+    from meetings.models import AgendaItem
+
+    for item in AgendaItem.objects.filter(pk__in=dropped_item_ids, presenter__isnull=False):
+        AgendaItem.objects.filter(meeting_id=item.meeting_id, paper=keep, presenter__isnull=True).update(
+            presenter_id=item.presenter_id
+        )
+
+
+@transaction.atomic
+def papers_merge(*, keep: Paper, duplicates) -> Paper:
+    """Merge duplicates into `keep`: their votes (a member's two votes become one), tags, agenda
+    items (one per meeting) and other MOVED_RELATIONS move to it, it takes the identifiers it lacks,
+    and the duplicates are deleted (tombstones say into which paper). vote_count and the trending
+    score are recounted from the vote rows. ValidationError when nothing is left to merge.
+    """
+    duplicate_ids = sorted({paper.pk for paper in duplicates} - {keep.pk})
+    if not duplicate_ids:
+        raise ValidationError("Select at least two papers: the one to keep and its duplicates.")
+    # Locked in id order, as the vote service locks a paper before its votes: votes in flight
+    # finish first, later ones wait and then find the duplicate gone (a 404) or count on `keep`.
+    locked = list(Paper.objects.select_for_update().filter(pk__in=[keep.pk, *duplicate_ids]).order_by("pk"))
+    keep = next((paper for paper in locked if paper.pk == keep.pk), None)
+    if keep is None or len(locked) != len(duplicate_ids) + 1:
+        raise ValidationError("A selected paper was deleted meanwhile; nothing was merged.")
+    for moved in MOVED_RELATIONS:
+        _move_relation(moved, keep, duplicate_ids)
+    donors = [paper for paper in locked if paper.pk != keep.pk]
+    Paper.objects.filter(pk__in=duplicate_ids).delete()
+    PaperTombstone.objects.filter(paper_id__in=duplicate_ids, reason=PaperTombstone.Reason.DELETED).update(
+        reason=PaperTombstone.Reason.MERGED, merged_into_id=keep.pk
+    )
+    for group in MERGED_FIELDS:
+        donor = next((paper for paper in donors if getattr(paper, group[0])), None)
+        if donor is not None and not getattr(keep, group[0]):
+            for field in group:
+                setattr(keep, field, getattr(donor, field))
+    keep.save()
+    votes = Vote.objects.filter(paper=keep).count()
+    Paper.objects.filter(pk=keep.pk).update(
+        vote_count=votes, trending_score=trending_score(vote_count=votes, created_at=keep.created_at)
+    )
+    keep.refresh_from_db()
+    return keep
 
 
 @transaction.atomic

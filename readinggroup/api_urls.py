@@ -10,7 +10,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
 from meetings.api import MeetingViewSet
-from members.api import MeDeleteView, MeExportView, MeView
+from members.api import MeDeleteView, MeExportView, MeView, MyTokensView, MyTokenView
 from members.auth_api import LoginView, LogoutAllView, LogoutView
 from papers.api import PaperViewSet, TagViewSet
 from readinggroup.rest.docs import RedocView, SchemaView, SwaggerView
@@ -29,6 +29,9 @@ router.register("meetings", MeetingViewSet, basename="meeting")
 
 # Swagger UI and ReDoc set styles inline; scripts still come from this site only.
 docs_csp = csp_update({"style-src": ["'unsafe-inline'"]})
+# ReDoc also runs its search in a worker it builds from a blob: URL; only its page allows that.
+# (Its fonts came from Google: templates/drf_spectacular/redoc.html leaves them out.)
+redoc_csp = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": ["'self'", "blob:"]})
 
 app_name = "api"
 urlpatterns = [
@@ -38,6 +41,8 @@ urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     path("me/export/", MeExportView.as_view(), name="me-export"),
     path("me/delete/", MeDeleteView.as_view(), name="me-delete"),
+    path("me/tokens/", MyTokensView.as_view(), name="me-tokens"),
+    path("me/tokens/<str:token_key>/", MyTokenView.as_view(), name="me-token"),
     path("schema/", SchemaView.as_view(permission_classes=[AllowAny]), name="schema"),
     path(
         "docs/",
@@ -46,7 +51,7 @@ urlpatterns = [
     ),
     path(
         "redoc/",
-        docs_csp(RedocView.as_view(url_name="api:schema", permission_classes=[AllowAny])),
+        redoc_csp(RedocView.as_view(url_name="api:schema", permission_classes=[AllowAny])),
         name="redoc",
     ),
     path("", include(router.urls)),

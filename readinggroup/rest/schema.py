@@ -9,7 +9,10 @@ from readinggroup.rest.permissions import MemberOrPublicRead
 
 ID_SCHEMA = {"type": "integer", "minimum": 1}
 ERRORS = {
-    "400": "Bad input: `errors` has messages per field.",
+    "400": (
+        "Bad input: `errors` has messages per field. A query parameter this operation does not take "
+        "is an error too, named in `errors` (never silently ignored)."
+    ),
     "401": "No valid token (or session): log in first, or again after the token expired.",
     "403": "Authenticated, but not allowed to do this.",
     "404": "No such resource (or not visible to you).",
@@ -63,8 +66,8 @@ class AutoSchema(openapi.AutoSchema):
         has_query = any(p["in"] == "query" for p in operation.get("parameters", []))
         if "requestBody" in operation:
             codes += ["400", "415"]
-        elif has_query:
-            codes.append("400")
+        elif has_query or self.method == "GET":
+            codes.append("400")  # a GET with a query parameter it does not take (rest/query.py)
         if "{" in self.path or "requestBody" in operation:
             codes.append("404")
         key = getattr(self.view, "action", None) or self.method.lower()

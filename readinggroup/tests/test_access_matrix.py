@@ -150,6 +150,10 @@ MATRIX: dict[str, dict[str, tuple]] = {
     "api:logoutall": {"GET": (401, 401, 405, 405, 405), "POST": (401, 401, 204, 204, 204)},
     "api:me": {"GET": API_MEMBERS, "PATCH": API_MEMBERS, "DELETE": (401, 401, 405, 405, 405)},
     "api:me-export": {"GET": API_MEMBERS},
+    "api:me-tokens": {"GET": API_MEMBERS},
+    # The member's token key: anyone else has no token with that key.
+    "api:me-token": {"GET": (401, 401, 405, 405, 405), "DELETE": (401, 401, 204, 404, 404)},
+    "api:paper-deleted": {"GET": API_READ},
     "api:me-delete": {"GET": (401, 401, 405, 405, 405), "POST": (401, 401, 204, 204, 204)},
     "api:schema": {"GET": ANYONE},
     "api:docs": {"GET": ANYONE},
@@ -175,6 +179,10 @@ MATRIX: dict[str, dict[str, tuple]] = {
     "admin:jsi18n": {"GET": STAFF_ONLY},
     "admin:view_on_site": {"GET": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 302)},
     "admin:app_list": {"GET": STAFF_ONLY},
+    "admin:meetings_send_digest": {
+        "GET": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 405),
+        "POST": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 302),
+    },
     "admin:auth_user_password_change": {"GET": STAFF_ONLY},
     "admin/(?P<url>.*)$": {"GET": (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 404)},
 }
@@ -372,6 +380,7 @@ ARGS: dict[str, Callable[[World], list]] = {
     "api:meeting-detail": lambda w: [w.meeting.pk],
     "api:meeting-rsvp": lambda w: [w.meeting.pk],
     "api:meeting-offer": lambda w: [w.meeting.pk, w.item.pk],
+    "api:me-token": lambda w: [w.token_key],
     "admin:view_on_site": lambda w: [ContentType.objects.get_for_model(Paper).pk, w.paper.pk],
     "admin:app_list": lambda w: ["papers"],
     "admin:auth_user_password_change": lambda w: [w.member.pk],
@@ -548,7 +557,7 @@ def test_organisers_remove_votes_in_the_admin_only_through_the_vote_service(clie
 VISITORS = ("anon", "private", "member", "member-private", "organiser")
 MEETING_FIELDS = {
     *("id", "title", "starts_at", "ends_at", "location", "status", "capacity", "rsvp_counts"),
-    *("my_rsvp", "agenda", "video_url", "slides_url", "recording_url"),
+    *("my_rsvp", "agenda", "video_url", "slides_url", "recording_url", "web_url", "modified_at"),
 }
 MEETING_MEMBERS_ONLY = {"video_url", "slides_url", "recording_url"}
 MEETING_DETAIL_MEMBERS_ONLY = {*MEETING_MEMBERS_ONLY, "notes", "notes_html"}
@@ -563,7 +572,7 @@ SECRETS = {
 PAPER_FIELDS = {
     *("id", "title", "authors", "tags", "summary", "keywords", "published_at", "url", "pdf_url"),
     *("code_url", "arxiv_id", "doi", "vote_count", "has_voted", "external_votes", "discussed"),
-    *("discussed_at", "source"),
+    *("discussed_at", "source", "web_url", "modified_at"),
 }
 PAPER_DETAIL_FIELDS = {
     *PAPER_FIELDS,
