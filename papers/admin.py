@@ -24,8 +24,8 @@ from papers.services import (
     papers_merge,
     papers_merge_plan,
     source_queue_fetch,
-    tag_promote_keyword,
     tag_get_or_create,
+    tag_promote_keyword,
 )
 from readinggroup.admin_actions import intermediate_form
 from readinggroup.rest.throttles import EXPORT_LIMITED, ExportThrottle, seconds_to_wait, try_again

@@ -10,37 +10,41 @@ def mark_placeholders(apps, schema_editor):
         models.Q(title__startswith="arXiv:") | models.Q(title__startswith="doi:")
     )
     waiting = [
-        p.pk for p in candidates.only("title", "arxiv_id", "doi")
+        p.pk
+        for p in candidates.only("title", "arxiv_id", "doi")
         if p.title in (f"arXiv:{p.arxiv_id}", f"doi:{p.doi}")
     ]
     Paper.objects.filter(pk__in=waiting).update(metadata_pending=True)
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('papers', '0004_fetchrun_partial'),
+        ("papers", "0004_fetchrun_partial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='paper',
-            name='metadata_error',
+            model_name="paper",
+            name="metadata_error",
             field=models.TextField(blank=True, editable=False),
         ),
         migrations.AddField(
-            model_name='paper',
-            name='metadata_failed_at',
+            model_name="paper",
+            name="metadata_failed_at",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='paper',
-            name='metadata_pending',
-            field=models.BooleanField(default=False, help_text='A suggested paper whose title, authors and date are not fetched yet; it cannot be listed. Untick it after filling in the details by hand.', verbose_name='waiting for details'),
+            model_name="paper",
+            name="metadata_pending",
+            field=models.BooleanField(
+                default=False,
+                help_text="A suggested paper whose title, authors and date are not fetched yet; it cannot be listed. Untick it after filling in the details by hand.",
+                verbose_name="waiting for details",
+            ),
         ),
         migrations.AlterField(
-            model_name='paper',
-            name='published_at',
+            model_name="paper",
+            name="published_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.RunPython(mark_placeholders, migrations.RunPython.noop),
