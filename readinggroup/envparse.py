@@ -43,3 +43,18 @@ def env_list(name: str, *, default: list[str]) -> list[str]:
     if not raw:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+RATE_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def env_rate(name: str, *, default: str) -> tuple[int, int]:
+    """A rate such as "10/minute", as (how many, per how many seconds)."""
+    raw = (os.environ.get(name, "").strip() or default).lower()
+    count, _, period = raw.partition("/")
+    if not count.strip().isdigit() or int(count) < 1 or period.strip() not in RATE_PERIODS:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a rate: write how many per period, e.g. 10/minute "
+            "(periods: second, minute, hour, day)."
+        )
+    return int(count), RATE_PERIODS[period.strip()]

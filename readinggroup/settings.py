@@ -11,7 +11,7 @@ import environ
 from csp import constants as csp_constants
 from django.core.exceptions import ImproperlyConfigured
 
-from readinggroup.envparse import env_bool, env_int, env_list
+from readinggroup.envparse import env_bool, env_int, env_list, env_rate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "members",
     "papers",
     "meetings",
+    "discussions",
     "outbox",
 ]
 
@@ -398,6 +399,13 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# --- Discussions (issue 21) ------------------------------------------------------
+# Comments a member may post per period ("10/minute"; second, minute, hour or day), and a body's length.
+DISCUSSION_RATE = env_rate("DISCUSSION_RATE", default="10/minute")
+DISCUSSION_MAX_CHARS = env_int("DISCUSSION_MAX_CHARS", default=10_000, minimum=1)
+# An open thread asks for new comments this often (seconds).
+DISCUSSION_POLL_SECONDS = env_int("DISCUSSION_POLL_SECONDS", default=20, minimum=2)
 
 # --- Reliability: the task outbox (issue 8) --------------------------------------
 # Tasks are queued through the outbox (outbox/): written with the change, published after
