@@ -17,4 +17,5 @@ urlpatterns = [
     path("meetings/", include("meetings.urls")),
     path("feeds/", include("readinggroup.feeds_urls")),
     path("members/", include("members.urls")),
+    path("discussions/", include("discussions.urls")),
 ]

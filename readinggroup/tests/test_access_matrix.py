@@ -33,6 +33,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from knox.models import AuthToken
 
+from discussions.services import comment_create
 from meetings.notifications import unsubscribe_token
 from meetings.tests.factories import AgendaItemFactory, MeetingFactory, RSVPFactory
 from members.invitations import make_token
@@ -123,6 +124,18 @@ MATRIX: dict[str, dict[str, tuple]] = {
     "feeds:queue-atom": {"GET": PUBLIC},
     "feeds:meetings-rss": {"GET": PUBLIC},
     "feeds:meetings-atom": {"GET": PUBLIC},
+    # Discussions: the comment in the URLs is the member's; organisers moderate, authors edit.
+    "discussions:index": {"GET": PUBLIC},
+    "discussions:member": {"GET": PUBLIC},
+    "discussions:member-search": {"GET": MEMBERS},
+    "discussions:create": {"GET": ACTION_GET, "POST": ACTION_POST},
+    "discussions:new": {"GET": PUBLIC},
+    "discussions:subscription": {"GET": ACTION_GET, "POST": ACTION_POST},
+    "discussions:reply": {"GET": MEMBERS, "POST": (LOGIN, LOGIN, 405, 405, 405)},
+    "discussions:edit": {"GET": (LOGIN, LOGIN, 200, 403, 403), "POST": (LOGIN, LOGIN, 303, 403, 403)},
+    "discussions:delete": {"GET": ACTION_GET, "POST": (LOGIN, LOGIN, 303, 403, 403)},
+    "discussions:hide": {"GET": ACTION_GET, "POST": (LOGIN, LOGIN, 403, 403, 303)},
+    "discussions:unhide": {"GET": ACTION_GET, "POST": (LOGIN, LOGIN, 403, 403, 303)},
     # Members' own pages: each acts on the member asking, whatever the URL says.
     "members:profile": {"GET": MEMBERS, "POST": (LOGIN, LOGIN, 302, 302, 302)},
     "members:calendar-regenerate": {"GET": OWN_GET, "POST": (LOGIN, LOGIN, 302, 302, 302)},
@@ -309,6 +322,7 @@ def _make_world(member, other_member, organiser) -> World:
         "axes_accesslog": _axes("AccessLog").pk,
         "axes_accessfailurelog": _axes("AccessFailureLog").pk,
         "reset_user": UserFactory(username="forgetful"),
+        "comment": comment_create(author=member, target=paper, body="A comment by the member").pk,
     }
     return World(member, paper, tag, meeting, item, past, invitation, token.token_key, objects)
 
@@ -350,6 +364,13 @@ ARGS: dict[str, Callable[[World], list]] = {
     "meetings:organise-presenter": lambda w: [w.item.pk],
     "meetings:organise-remove": lambda w: [w.item.pk],
     "members:token-revoke": lambda w: [w.token_key],
+    "discussions:member": lambda w: [w.member.username],
+    "discussions:create": lambda w: ["papers", w.paper.pk],
+    "discussions:subscription": lambda w: ["papers", w.paper.pk],
+    **{
+        f"discussions:{name}": lambda w: [w.objects["comment"]]
+        for name in ("reply", "edit", "delete", "hide", "unhide")
+    },
     "members:invitation-revoke": lambda w: [w.invitation.pk],
     "members:invitation-resend": lambda w: [w.invitation.pk],
     "members:join": lambda w: [make_token(invitation_id=w.invitation.pk, email=w.invitation.email)],
@@ -368,6 +389,7 @@ ARGS: dict[str, Callable[[World], list]] = {
     "admin:auth_user_password_change": lambda w: [w.member.pk],
 }
 PATHS: dict[str, Callable[[World], str]] = {
+    "discussions:new": lambda w: reverse("discussions:new", args=["papers", w.paper.pk]) + "?after=0",
     r"api/v1/^[\s\S]*$": lambda w: "/api/v1/no-such-endpoint/",
     "admin/(?P<url>.*)$": lambda w: "/admin/no-such-page/",
     "admin:autocomplete": lambda w: (
@@ -380,6 +402,8 @@ BODIES: dict[str, dict] = {
     "password_reset": {"email": "member@example.org"},
     "papers:suggest": {"reference": "2401.01234"},
     "meetings:rsvp": {"answer": "maybe"},
+    "discussions:create": {"body": "Hello"},
+    "discussions:edit": {"body": "Edited"},
     "meetings:organise-create": {
         "title": "New session",
         "starts_at": "2099-01-01T18:00",

@@ -1,0 +1,40 @@
+"""{% discussion paper %} / {% discussion meeting %}: a target's whole thread, for its page."""
+
+from django import template
+from django.conf import settings
+
+from discussions import selectors
+from discussions.services import Target
+from discussions.views import subscribed
+
+register = template.Library()
+
+
+@register.inclusion_tag("discussions/_thread.html", takes_context=True)
+def discussion(context, target) -> dict:
+    request = context["request"]
+    key = Target.of(target)
+    kind = "papers" if key.paper_id is not None else "meetings"
+    roots = selectors.thread(target=key, user=request.user)
+    shown = [c for root in roots for c in (root, *root.shown_replies)]
+    return {
+        "request": request,
+        "user": request.user,
+        "csrf_token": context.get("csrf_token"),
+        "target": target,
+        "kind": kind,
+        "roots": roots,
+        "new": [],
+        "cursor": selectors.cursor(shown),
+        "thread_key": f"{kind}-{target.pk}",
+        "poll_seconds": settings.DISCUSSION_POLL_SECONDS,
+        "subscribed": subscribed(request.user, target),
+        "action": selectors.reverse("discussions:create", args=[kind, target.pk]),
+        "max_chars": settings.DISCUSSION_MAX_CHARS,
+        "next_url": request.get_full_path(),
+        "page_path": request.get_full_path(),
+        "parent": None,
+        "editing": None,
+        "errors": [],
+        "body": "",
+    }
