@@ -48,6 +48,7 @@ _PAPER_JSON = f"""json_build_object(
   'summary', p.summary, 'keywords', p.keywords, 'published_at', {_iso("p.published_at")},
   'url', p.url, 'pdf_url', p.pdf_url, 'code_url', p.code_url, 'arxiv_id', p.arxiv_id, 'doi', p.doi,
   'vote_count', p.vote_count,
+  'comment_count', p.comment_count,
   'has_voted', EXISTS (SELECT 1 FROM papers_vote v WHERE v.paper_id = p.id AND v.user_id = %(user)s),
   'external_votes', p.external_votes,
   'discussed', p.discussed_at IS NOT NULL, 'discussed_at', {_iso("p.discussed_at")},

@@ -2,12 +2,20 @@
 
 from django import template
 from django.conf import settings
+from django.urls import reverse
 
 from discussions import selectors
 from discussions.services import Target
 from discussions.views import subscribed
 
 register = template.Library()
+
+
+def _feed_url(target, kind: str) -> str:
+    """The thread's Atom feed: listed papers of a public site only."""
+    if kind != "papers" or not settings.SITE_PUBLIC or target.status != "listed":
+        return ""
+    return reverse("feeds:paper-comments-atom", args=[target.pk])
 
 
 @register.inclusion_tag("discussions/_thread.html", takes_context=True)
@@ -29,10 +37,11 @@ def discussion(context, target) -> dict:
         "thread_key": f"{kind}-{target.pk}",
         "poll_seconds": settings.DISCUSSION_POLL_SECONDS,
         "subscribed": subscribed(request.user, target),
-        "action": selectors.reverse("discussions:create", args=[kind, target.pk]),
+        "action": reverse("discussions:create", args=[kind, target.pk]),
         "max_chars": settings.DISCUSSION_MAX_CHARS,
         "next_url": request.get_full_path(),
         "page_path": request.get_full_path(),
+        "feed_url": _feed_url(target, kind),
         "parent": None,
         "editing": None,
         "errors": [],

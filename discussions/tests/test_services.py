@@ -231,3 +231,16 @@ def test_deleting_an_account_deletes_its_comments_and_keeps_the_threads(member, 
     answered.refresh_from_db()
     assert (answered.author, answered.body, answered.deleted_at is not None) == (None, "", True)
     assert Comment.objects.filter(body__in=["Question", "Alone"]).count() == 0
+
+
+def test_a_members_data_export_holds_their_comments(member, other_member):
+    import json
+
+    from members.export import user_data_json
+
+    paper = PaperFactory()
+    _post(member, paper, "Mine $x$")
+    _post(other_member, paper, "Theirs")
+    exported = json.loads(user_data_json(user=member))
+    assert [c["body"] for c in exported["comments"]] == ["Mine $x$"]
+    assert exported["comments"][0]["paper_id"] == paper.pk

@@ -325,3 +325,20 @@ def test_a_thread_costs_the_same_queries_whatever_its_length(
         _post(other_member, paper, f"Reply {n} to @member", parent_id=root.pk if n % 2 else None)
     with django_assert_num_queries(len(few.captured_queries)):
         assert b"Reply 29" in client.get(paper.get_absolute_url()).content
+
+
+def test_a_public_papers_thread_has_an_atom_feed(member, settings):
+    paper = PaperFactory()
+    _post(member, paper, "Feed me **now**")
+    url = reverse("feeds:paper-comments-atom", args=[paper.pk])
+    assert url.encode() in Client().get(paper.get_absolute_url()).content
+    feed = Client().get(url)
+    assert feed.status_code == 200 and b"Feed me &lt;strong&gt;now&lt;/strong&gt;" in feed.content
+    settings.SITE_PUBLIC = False
+    assert _client(member).get(url).status_code == 404
+    assert url.encode() not in _client(member).get(paper.get_absolute_url()).content
+
+
+def test_no_feed_for_papers_that_are_not_listed(member):
+    paper = PaperFactory(status=Paper.Status.PENDING, submitted_by=member)
+    assert Client().get(reverse("feeds:paper-comments-atom", args=[paper.pk])).status_code == 404

@@ -33,6 +33,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from knox.models import AuthToken
 
+from discussions.models import Comment
 from discussions.services import comment_create
 from meetings.notifications import unsubscribe_token
 from meetings.tests.factories import AgendaItemFactory, MeetingFactory, RSVPFactory
@@ -124,6 +125,7 @@ MATRIX: dict[str, dict[str, tuple]] = {
     "feeds:queue-atom": {"GET": PUBLIC},
     "feeds:meetings-rss": {"GET": PUBLIC},
     "feeds:meetings-atom": {"GET": PUBLIC},
+    "feeds:paper-comments-atom": {"GET": (200, 404, 200, 200, 200)},  # public sites only
     # Discussions: the comment in the URLs is the member's; organisers moderate, authors edit.
     "discussions:index": {"GET": PUBLIC},
     "discussions:member": {"GET": PUBLIC},
@@ -170,6 +172,17 @@ MATRIX: dict[str, dict[str, tuple]] = {
     "api:meeting-rsvp": {"PUT": API_MEMBERS},
     # The other member presents this item already: offering it is a conflict.
     "api:meeting-offer": {"PUT": (401, 401, 200, 409, 200), "DELETE": API_MEMBERS},
+    "api:paper-comments": {"GET": API_READ, "POST": (401, 401, 201, 201, 201)},
+    "api:meeting-comments": {"GET": API_READ, "POST": (401, 401, 201, 201, 201)},
+    "api:paper-subscription": {"GET": API_MEMBERS, "PUT": API_MEMBERS, "DELETE": API_MEMBERS},
+    "api:meeting-subscription": {"GET": API_MEMBERS, "PUT": API_MEMBERS, "DELETE": API_MEMBERS},
+    # The member's comment: only its author edits or deletes it, organisers hide it.
+    "api:comment-detail": {
+        "GET": API_READ,
+        "PATCH": (401, 401, 200, 403, 403),
+        "DELETE": (401, 401, 204, 403, 403),
+    },
+    "api:comment-hidden": {"PUT": (401, 401, 403, 403, 200), "DELETE": (401, 401, 403, 403, 200)},
     r"api/v1/^[\s\S]*$": {"GET": (404,) * 5, "POST": (404,) * 5},  # unknown API paths
     # Django admin: the site's own views (the model views follow from ADMIN_MODELS below)
     "admin:index": {"GET": STAFF_ONLY},
@@ -200,6 +213,8 @@ ADMIN_MODELS: dict[str, dict[str, tuple]] = {
     "meetings_rsvp": {"add": SUPERUSER_ONLY},  # answers change through the RSVP services only
     "members_user": {},
     "members_invitation": {},
+    # Comments change through the services only (they keep comment_count exact): no add, no delete.
+    "discussions_comment": {"add": SUPERUSER_ONLY, "delete": SUPERUSER_ONLY},
     # Superusers only: organisers cannot grant themselves more or read tokens and log-in logs.
     "auth_group": {view: SUPERUSER_ONLY for view in ADMIN_VIEWS if view != "object"},
     "knox_authtoken": {view: SUPERUSER_ONLY for view in ADMIN_VIEWS if view != "object"},
@@ -323,6 +338,7 @@ def _make_world(member, other_member, organiser) -> World:
         "axes_accessfailurelog": _axes("AccessFailureLog").pk,
         "reset_user": UserFactory(username="forgetful"),
         "comment": comment_create(author=member, target=paper, body="A comment by the member").pk,
+        "discussions_comment": Comment.objects.get(body="A comment by the member").pk,
     }
     return World(member, paper, tag, meeting, item, past, invitation, token.token_key, objects)
 
@@ -382,6 +398,13 @@ ARGS: dict[str, Callable[[World], list]] = {
     "api:paper-detail": lambda w: [w.paper.pk],
     "api:paper-vote": lambda w: [w.paper.pk],
     "api:meeting-detail": lambda w: [w.meeting.pk],
+    "feeds:paper-comments-atom": lambda w: [w.paper.pk],
+    "api:paper-comments": lambda w: [w.paper.pk],
+    "api:meeting-comments": lambda w: [w.meeting.pk],
+    "api:paper-subscription": lambda w: [w.paper.pk],
+    "api:meeting-subscription": lambda w: [w.meeting.pk],
+    "api:comment-detail": lambda w: [w.objects["comment"]],
+    "api:comment-hidden": lambda w: [w.objects["comment"]],
     "api:meeting-rsvp": lambda w: [w.meeting.pk],
     "api:meeting-offer": lambda w: [w.meeting.pk, w.item.pk],
     "admin:view_on_site": lambda w: [ContentType.objects.get_for_model(Paper).pk, w.paper.pk],
@@ -421,6 +444,9 @@ BODIES: dict[str, dict] = {
     "api:me-delete": {"password": PASSWORD},
     "api:paper-list": {"reference": "2401.01234"},
     "api:meeting-rsvp": {"answer": "maybe"},
+    "api:paper-comments": {"body": "Hello"},
+    "api:meeting-comments": {"body": "Hello"},
+    "api:comment-detail": {"body": "Edited"},
 }
 
 

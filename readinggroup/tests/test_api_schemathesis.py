@@ -37,6 +37,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from discussions.services import comment_create
 from meetings.tests.factories import AgendaItemFactory, MeetingFactory, RSVPFactory
 from papers.services import paper_vote_set
 from papers.tests.factories import PaperFactory, SourceFactory, TagFactory
@@ -57,7 +58,7 @@ FUZZING = settings(
     derandomize=True,
     suppress_health_check=list(HealthCheck),
 )
-OPERATIONS = 18
+OPERATIONS = 33
 PASSWORD = "correct horse battery staple"
 # Valid bodies mixed into the generated ones, so success paths are checked too.
 VALID_BODIES = {
@@ -66,6 +67,9 @@ VALID_BODIES = {
     "meetings_rsvp_set": {"answer": "maybe"},
     "me_update": {"display_name": "Renamed", "digest_enabled": True},
     "me_delete": {"password": PASSWORD},
+    "papers_comments_create": {"body": "A comment with $x^2$"},
+    "meetings_comments_create": {"body": "See you there"},
+    "comments_edit": {"body": "Edited"},
 }
 pytestmark = [pytest.mark.django_db]
 
@@ -83,7 +87,9 @@ def world(member, other_member):
         for n, p in enumerate(papers)
     ]
     RSVPFactory(meeting=meeting, user=other_member)
-    return {"paper": papers[1].pk, "meeting": meeting.pk, "item": items[1].pk}
+    comment = comment_create(author=member, target=papers[1], body="A comment by the member")
+    comment_create(author=other_member, target=meeting, body="A comment on the session")
+    return {"paper": papers[1].pk, "meeting": meeting.pk, "item": items[1].pk, "comment": comment.pk}
 
 
 def _live_schema():
@@ -102,7 +108,8 @@ def _has_nul(case) -> bool:
 def _steer(case, world: dict) -> None:
     """Two generated ids in three become ids of existing rows."""
     params = case.path_parameters or {}
-    for name, known in (("id", "meeting" if "/meetings/" in case.path else "paper"), ("item_id", "item")):
+    kind = "comment" if "/comments/{id}" in case.path else "meeting" if "/meetings/" in case.path else "paper"
+    for name, known in (("id", kind), ("item_id", "item")):
         value = params.get(name)
         if isinstance(value, int) and value % 3:
             params[name] = world[known]

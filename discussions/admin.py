@@ -1,0 +1,85 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.text import Truncator
+
+from discussions import services
+from discussions.models import Comment
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("visible", "Visible"), ("hidden", "Hidden"), ("deleted", "Deleted")]
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        if self.value() == "visible":
+            return queryset.visible()
+        if self.value() == "hidden":
+            return queryset.filter(hidden_at__isnull=False)
+        if self.value() == "deleted":
+            return queryset.filter(deleted_at__isnull=False)
+        return queryset
+
+
+class TargetFilter(admin.SimpleListFilter):
+    title = "on"
+    parameter_name = "on"
+
+    def lookups(self, request, model_admin):
+        return [("paper", "Papers"), ("meeting", "Sessions")]
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        if self.value() in ("paper", "meeting"):
+            return queryset.filter(**{f"{self.value()}__isnull": False})
+        return queryset
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ["id", "excerpt", "author", "target", "created_at", "state"]
+    list_select_related = ["author", "paper", "meeting"]
+    list_filter = [StateFilter, TargetFilter]
+    search_fields = ["body", "author__username", "author__display_name"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Comment._meta.fields]
+    actions = ["hide", "unhide"]
+
+    # Comments change only through discussions.services, which keeps comment_count exact.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="comment")
+    def excerpt(self, comment: Comment) -> str:
+        return Truncator(comment.body).chars(80) or "—"
+
+    @admin.display(description="on")
+    def target(self, comment: Comment) -> str:
+        return str(comment.target)
+
+    @admin.display(description="state")
+    def state(self, comment: Comment) -> str:
+        if comment.deleted_at:
+            return "deleted"
+        return "hidden" if comment.hidden_at else "visible"
+
+    def _moderate(self, request: HttpRequest, queryset: QuerySet, service, verb: str) -> None:
+        for comment_id in queryset.values_list("pk", flat=True):
+            service(user=request.user, comment_id=comment_id)
+        self.message_user(request, f"{verb} {queryset.count()} comment(s).", messages.SUCCESS)
+
+    @admin.action(description="Hide the selected comments from members")
+    def hide(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._moderate(request, queryset, services.comment_hide, "Hid")
+
+    @admin.action(description="Show the selected hidden comments again")
+    def unhide(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._moderate(request, queryset, services.comment_unhide, "Showed")
