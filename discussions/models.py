@@ -120,6 +120,8 @@ class Subscription(models.Model):
         "meetings.Meeting", on_delete=models.CASCADE, null=True, blank=True, related_name="subscriptions"
     )
     active = models.BooleanField(default=True)
+    # The newest comment of the thread an e-mail told this member about (a comment id).
+    notified_through = models.BigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -137,3 +139,16 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} follows {self.paper or self.meeting}"
+
+
+class MailState(models.Model):
+    """A member's discussion e-mails: on or off, and when the last one went (for batching)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="discussion_mail"
+    )
+    enabled = models.BooleanField("discussion e-mails", default=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Discussion e-mails of {self.user}: {'on' if self.enabled else 'off'}"

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
 
-from discussions.models import Comment, Mention
+from discussions.models import Comment, MailState, Mention
 from discussions.services import Target, edit_window_open
 from discussions.text import render_body
 from meetings.models import Meeting
@@ -133,3 +133,7 @@ def member_suggestions(*, prefix: str, limit: int = 8) -> QuerySet:
         .filter(Q(username__istartswith=prefix) | Q(display_name__istartswith=prefix))
     )
     return users.order_by("username").only("username", "display_name", "first_name", "last_name")[:limit]
+
+
+def mail_enabled(user) -> bool:
+    return not MailState.objects.filter(user=user, enabled=False).exists()

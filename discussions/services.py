@@ -17,9 +17,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from discussions.models import Comment, Mention, Subscription
+from discussions.models import Comment, MailState, Mention, Subscription
 from discussions.text import mentioned_names
-from meetings.models import Meeting
+from meetings.models import AgendaItem, Meeting
 from papers.models import Paper
 
 EDIT_WINDOW = timedelta(minutes=15)
@@ -138,11 +138,19 @@ def _thread_root(target: Target, parent_id) -> Comment:
     return parent if parent.parent_id is None else Comment(pk=parent.parent_id)
 
 
-def _subscribe_quietly(users, target: Target) -> None:
+def _latest_id(target: Target) -> int:
+    return (
+        Comment.objects.for_target(**target.fields()).order_by("-id").values_list("id", flat=True).first()
+        or 0
+    )
+
+
+def _subscribe_quietly(users, target: Target, *, through: int) -> None:
     """Subscribe members to a thread unless they have a subscription row already (an
-    unsubscription is a row too, so it stays)."""
+    unsubscription is a row too, so it stays). E-mails tell them of comments after `through`."""
     Subscription.objects.bulk_create(
-        [Subscription(user=u, **target.fields()) for u in users], ignore_conflicts=True
+        [Subscription(user=u, notified_through=through, **target.fields()) for u in users],
+        ignore_conflicts=True,
     )
 
 
@@ -164,10 +172,13 @@ def comment_create(*, author, target, body, parent_id=None) -> Comment:
     mentioned = _mentioned_users(body)
     _check_rate(author)
     root = _thread_root(target, parent_id) if parent_id not in (None, "") else None
+    before = _latest_id(target)
     comment = Comment.objects.create(author=author, body=body, parent=root, **target.fields())
     _set_mentions(comment, mentioned)
     _count(target, +1)
-    _subscribe_quietly([author, *mentioned], target)
+    # The author knows this comment; the mentioned, the suggester and the presenters hear of it.
+    _subscribe_quietly([author], target, through=comment.pk)
+    _subscribe_quietly([*mentioned, *_people_of(target)], target, through=before)
     return comment
 
 
@@ -206,7 +217,7 @@ def comment_edit(*, user, comment_id, body) -> Comment:
         comment.body, comment.edited_at = body, timezone.now()
         comment.save(update_fields=["body", "edited_at"])
         _set_mentions(comment, mentioned)
-        _subscribe_quietly(mentioned, _target_of(comment))
+        _subscribe_quietly(mentioned, _target_of(comment), through=comment.pk - 1)
     return comment
 
 
@@ -278,12 +289,41 @@ def comment_unhide(*, user, comment_id) -> Comment:
 def subscription_set(*, user, target, subscribed: bool) -> Subscription:
     """Follow (or stop following) a thread; idempotent."""
     target = target if isinstance(target, Target) else Target.of(target)
+    # E-mails start from now: following (again) does not send the thread's past.
+    latest = _latest_id(target)
     subscription, _ = Subscription.objects.update_or_create(
-        user=user, **target.fields(), defaults={"active": subscribed}
+        user=user,
+        **target.fields(),
+        defaults={"active": subscribed},
+        create_defaults={"active": subscribed, "notified_through": latest},
     )
+    if subscribed:
+        Subscription.objects.filter(pk=subscription.pk, notified_through__lt=latest).update(
+            notified_through=latest
+        )
     return subscription
 
 
 def subscription_ensure(*, users, target) -> None:
     """Subscribe members who have never (un)subscribed to the thread (presenters, suggesters)."""
-    _subscribe_quietly(list(users), target if isinstance(target, Target) else Target.of(target))
+    target = target if isinstance(target, Target) else Target.of(target)
+    _subscribe_quietly(list(users), target, through=_latest_id(target))
+
+
+def mail_set(*, user, enabled: bool) -> MailState:
+    """Turn a member's discussion e-mails on or off (the profile switch, the unsubscribe link)."""
+    state, _ = MailState.objects.update_or_create(user=user, defaults={"enabled": enabled})
+    return state
+
+
+def _people_of(target: Target) -> list:
+    """Who follows a thread without having taken part: the paper's suggester and its presenters,
+    or a session's presenters."""
+    if target.paper_id is not None:
+        items = AgendaItem.objects.filter(paper_id=target.paper_id)
+        suggester = Paper.objects.filter(pk=target.paper_id).values_list("submitted_by", flat=True)
+        ids = {*items.values_list("presenter", flat=True), *suggester}
+    else:
+        ids = set(AgendaItem.objects.filter(meeting_id=target.meeting_id).values_list("presenter", flat=True))
+    ids.discard(None)
+    return list(get_user_model().objects.filter(pk__in=ids, is_active=True))

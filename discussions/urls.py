@@ -5,6 +5,8 @@ from discussions import views
 app_name = "discussions"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("email/", views.mail_toggle, name="email"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("members.json", views.member_search, name="member-search"),
     path("members/<str:username>/", views.member, name="member"),
     path("<str:kind>/<int:pk>/comments/", views.comment_create, name="create"),

@@ -8,15 +8,18 @@ page with the form and its errors, so everything works without JavaScript.
 import contextlib
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from discussions import selectors, services
+from discussions import notifications, selectors, services
 from discussions.models import Comment, Subscription
 from discussions.services import RateLimited, Target
 from discussions.text import quote
@@ -214,7 +217,10 @@ def thread_new(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 def index(request: HttpRequest) -> HttpResponse:
     """The Discussions page: the latest comments on every thread this visitor may read."""
     comments = selectors.latest(user=request.user)
-    return _render(request, "discussions/index.html", {"comments": comments, "nav": "discussions"})
+    mail_on = request.user.is_authenticated and selectors.mail_enabled(request.user)
+    minutes = settings.DISCUSSION_EMAIL_MINUTES
+    context = {"comments": comments, "nav": "discussions", "mail_on": mail_on, "mail_minutes": minutes}
+    return _render(request, "discussions/index.html", context)
 
 
 @read_access
@@ -238,3 +244,33 @@ def subscribed(user, target) -> bool:
     if not user.is_authenticated:
         return False
     return Subscription.objects.filter(user=user, active=True, **Target.of(target).fields()).exists()
+
+
+# The signed token is the credential, and mail programs doing RFC 8058 one-click unsubscribe
+# POST without a CSRF token. A GET only shows the button (link scanners follow every URL).
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        user_id = notifications.read_unsubscribe_token(token)
+    except signing.SignatureExpired:
+        return _render(request, "discussions/unsubscribe.html", {"expired": True}, status=403)
+    except signing.BadSignature:
+        raise Http404("This unsubscribe link is not valid.") from None
+    person = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if person is None:
+        raise Http404("This unsubscribe link is not valid.")
+    if request.method == "POST":
+        services.mail_set(user=person, enabled=False)
+    return _render(
+        request, "discussions/unsubscribe.html", {"member": person, "done": request.method == "POST"}
+    )
+
+
+@member_action
+def mail_toggle(request: HttpRequest) -> HttpResponse:
+    """Discussion e-mails on (enabled=1) or off (enabled=0) for me."""
+    enabled = request.POST.get("enabled", "1") not in ("0", "false", "")
+    services.mail_set(user=request.user, enabled=enabled)
+    messages.success(request, f"Discussion e-mails are {'on' if enabled else 'off'}.")
+    return redirect_back(request, fallback=reverse("discussions:index"))

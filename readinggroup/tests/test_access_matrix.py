@@ -34,6 +34,7 @@ from django.utils.http import urlsafe_base64_encode
 from knox.models import AuthToken
 
 from discussions.models import Comment
+from discussions.notifications import unsubscribe_token as discussion_unsubscribe_token
 from discussions.services import comment_create
 from meetings.notifications import unsubscribe_token
 from meetings.tests.factories import AgendaItemFactory, MeetingFactory, RSVPFactory
@@ -138,6 +139,9 @@ MATRIX: dict[str, dict[str, tuple]] = {
     "discussions:delete": {"GET": ACTION_GET, "POST": (LOGIN, LOGIN, 303, 403, 403)},
     "discussions:hide": {"GET": ACTION_GET, "POST": (LOGIN, LOGIN, 403, 403, 303)},
     "discussions:unhide": {"GET": ACTION_GET, "POST": (LOGIN, LOGIN, 403, 403, 303)},
+    "discussions:email": {"GET": ACTION_GET, "POST": ACTION_POST},
+    # The signed link is the credential (one-click unsubscribe from a mail program).
+    "discussions:unsubscribe": {"GET": ANYONE, "POST": ANYONE},
     # Members' own pages: each acts on the member asking, whatever the URL says.
     "members:profile": {"GET": MEMBERS, "POST": (LOGIN, LOGIN, 302, 302, 302)},
     "members:calendar-regenerate": {"GET": OWN_GET, "POST": (LOGIN, LOGIN, 302, 302, 302)},
@@ -381,6 +385,7 @@ ARGS: dict[str, Callable[[World], list]] = {
     "meetings:organise-remove": lambda w: [w.item.pk],
     "members:token-revoke": lambda w: [w.token_key],
     "discussions:member": lambda w: [w.member.username],
+    "discussions:unsubscribe": lambda w: [discussion_unsubscribe_token(user=w.member)],
     "discussions:create": lambda w: ["papers", w.paper.pk],
     "discussions:subscription": lambda w: ["papers", w.paper.pk],
     **{
