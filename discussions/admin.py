@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from django.utils.text import Truncator
 
 from discussions import services
-from discussions.models import Comment
+from discussions.models import Comment, Report
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -83,3 +83,57 @@ class CommentAdmin(admin.ModelAdmin):
     @admin.action(description="Show the selected hidden comments again")
     def unhide(self, request: HttpRequest, queryset: QuerySet) -> None:
         self._moderate(request, queryset, services.comment_unhide, "Showed")
+
+
+class OpenFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "open"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Open"), ("no", "Resolved")]
+
+    def queryset(self, request, queryset: QuerySet) -> QuerySet:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(resolved_at__isnull=self.value() == "yes")
+        return queryset
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    """Members' reports: open ones first; hide the comment from its own page or the comments list."""
+
+    list_display = ["created_at", "comment_link", "reason_excerpt", "reporter", "resolved_at"]
+    list_select_related = ["comment", "reporter"]
+    list_filter = [OpenFilter]
+    search_fields = ["reason", "comment__body"]
+    readonly_fields = [f.name for f in Report._meta.fields]
+    actions = ["hide_comments", "resolve"]
+
+    def get_ordering(self, request):
+        return ["-resolved_at", "-created_at"]  # nulls (open) first on PostgreSQL and SQLite alike
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="comment")
+    def comment_link(self, report: Report) -> str:
+        return Truncator(report.comment.body).chars(60) or f"(comment {report.comment_id}, deleted)"
+
+    @admin.display(description="reason")
+    def reason_excerpt(self, report: Report) -> str:
+        return Truncator(report.reason).chars(80)
+
+    @admin.action(description="Hide the reported comments and resolve the reports")
+    def hide_comments(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for comment_id in set(queryset.values_list("comment_id", flat=True)):
+            services.comment_hide(user=request.user, comment_id=comment_id)
+        resolved = services.report_resolve(user=request.user, reports=queryset)
+        self.message_user(request, f"Hid the comments; resolved {resolved} report(s).", messages.SUCCESS)
+
+    @admin.action(description="Resolve the selected reports (the comments stay)")
+    def resolve(self, request: HttpRequest, queryset: QuerySet) -> None:
+        resolved = services.report_resolve(user=request.user, reports=queryset)
+        self.message_user(request, f"Resolved {resolved} report(s).", messages.SUCCESS)

@@ -23,6 +23,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -240,6 +241,9 @@ class ThreadCommentsView(GenericAPIView):
 
     def get(self, request: Request, id: int) -> Response:
         comments = self.paginate_queryset(self.get_queryset())
+        if comments:  # read in the app: seen
+            target = Target(**{f"{'paper' if self.kind == 'papers' else 'meeting'}_id": int(id)})
+            services.thread_mark_read(user=request.user, target=target, through=max(c.pk for c in comments))
         data = self.get_serializer(comments, many=True).data
         return Response(self.paginator.get_paginated_data(data))
 
@@ -468,3 +472,20 @@ class MeetingSubscriptionView(SubscriptionView):
     @_MEETING_STOP
     def delete(self, request: Request, id: int) -> Response:
         return super().delete(request, id)
+
+
+class UnreadSerializer(serializers.Serializer):
+    unread = serializers.IntegerField(
+        help_text="Comments of others in the threads I follow, newer than what I have seen of them."
+    )
+
+
+class UnreadView(GenericAPIView):
+    """How many new comments wait in the threads I follow (listing a thread marks it seen)."""
+
+    serializer_class = UnreadSerializer
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(operation_id="discussions_unread", summary="My unread comment count")
+    def get(self, request: Request) -> Response:
+        return Response({"unread": selectors.unread_count(user=request.user)})

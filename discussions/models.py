@@ -122,6 +122,8 @@ class Subscription(models.Model):
     active = models.BooleanField(default=True)
     # The newest comment of the thread an e-mail told this member about (a comment id).
     notified_through = models.BigIntegerField(default=0, editable=False)
+    # The newest comment of the thread this member has seen (on its page or in the API).
+    read_through = models.BigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -152,3 +154,31 @@ class MailState(models.Model):
 
     def __str__(self) -> str:
         return f"Discussion e-mails of {self.user}: {'on' if self.enabled else 'off'}"
+
+
+class Report(models.Model):
+    """A member tells the organisers a comment should not be there; open until resolved."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="reports")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="comment_reports"
+    )
+    reason = models.TextField(max_length=1000)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comment", "reporter"],
+                condition=Q(resolved_at__isnull=True),
+                name="discussions_report_open_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Report on comment {self.comment_id}"

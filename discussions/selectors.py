@@ -7,10 +7,12 @@ meetings; and nobody anonymous while SITE_PUBLIC is off (the views check that fi
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, Q, QuerySet
+from django.core.cache import cache
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 
-from discussions.models import Comment, MailState, Mention
+from discussions.models import Comment, MailState, Mention, Report, Subscription
 from discussions.services import Target, edit_window_open
 from discussions.text import render_body
 from meetings.models import Meeting
@@ -58,10 +60,38 @@ def _decorate(comment: Comment, user, now=None) -> Comment:
     comment.can_edit = mine and comment.is_visible and edit_window_open(comment, now)
     comment.can_delete = mine and comment.deleted_at is None
     comment.can_reply = user.is_authenticated and comment.is_visible
-    if comment.shows_body:
-        urls = {m.user.username.lower(): member_url(m.user.username) for m in comment.mentions.all()}
-        comment.body_html = render_body(comment.body, urls)
     return comment
+
+
+# Bump when the rendering changes (Markdown extensions, the allow-list, math or mentions).
+RENDER_VERSION = 1
+RENDER_CACHE_SECONDS = 7 * 24 * 3600
+
+
+def _render_key(comment: Comment, names: list[str]) -> str:
+    written = (comment.edited_at or comment.created_at).timestamp()
+    return f"discussions:body:{RENDER_VERSION}:{comment.pk}:{written}:{','.join(names)}"
+
+
+def with_bodies(comments: list[Comment]) -> list[Comment]:
+    """`body_html` for each comment the viewer may read: from the cache (one round trip for
+    the lot), else rendered (about 1 ms each) and kept. A key holds the comment's last write
+    and its mentions, so an edit or a renamed mention never shows a stale body."""
+    shown = [c for c in comments if getattr(c, "shows_body", True)]
+    keyed = {}
+    for comment in shown:
+        names = sorted(m.user.username for m in comment.mentions.all())
+        keyed[_render_key(comment, names)] = (comment, names)
+    cached = cache.get_many(list(keyed))
+    fresh = {}
+    for key, (comment, names) in keyed.items():
+        if key not in cached:
+            urls = {name.lower(): member_url(name) for name in names}
+            cached[key] = fresh[key] = str(render_body(comment.body, urls))
+        comment.body_html = mark_safe(cached[key])  # rendered by render_body: sanitised by nh3
+    if fresh:
+        cache.set_many(fresh, RENDER_CACHE_SECONDS)
+    return comments
 
 
 def arrange(comments, user) -> list[Comment]:
@@ -74,6 +104,8 @@ def arrange(comments, user) -> list[Comment]:
     replies: dict[int, list[Comment]] = {}
     for comment in comments:
         _decorate(comment, user)
+    with_bodies(comments)
+    for comment in comments:
         if comment.parent_id is not None and comment.shows_body:
             replies.setdefault(comment.parent_id, []).append(comment)
     roots = []
@@ -101,7 +133,7 @@ def new_since(*, target: Target, user, after: int) -> list[Comment]:
     comments = Comment.objects.for_target(**target.fields()).visible().filter(pk__gt=after)
     if user.is_authenticated:
         comments = comments.exclude(author=user)
-    new = [_decorate(c, user) for c in _with_people(comments)]
+    new = with_bodies([_decorate(c, user) for c in _with_people(comments)])
     for comment in new:
         comment.shown_replies = []
     return new
@@ -119,7 +151,7 @@ def latest(*, user, limit: int = LATEST_LIMIT, author=None) -> list[Comment]:
     if author is not None:
         comments = comments.filter(author=author)
     comments = _with_people(comments.select_related("paper", "meeting").order_by("-created_at", "-id"))
-    return [_decorate(c, user) for c in comments[:limit]]
+    return with_bodies([_decorate(c, user) for c in comments[:limit]])
 
 
 def member_suggestions(*, prefix: str, limit: int = 8) -> QuerySet:
@@ -137,3 +169,28 @@ def member_suggestions(*, prefix: str, limit: int = 8) -> QuerySet:
 
 def mail_enabled(user) -> bool:
     return not MailState.objects.filter(user=user, enabled=False).exists()
+
+
+def unread_count(*, user) -> int:
+    """Comments of others, in the threads I follow and may read, newer than what I have seen
+    there (one query)."""
+    if not user.is_authenticated:
+        return 0
+    seen = Subscription.objects.filter(
+        Q(paper_id=OuterRef("paper_id")) | Q(meeting_id=OuterRef("meeting_id")),
+        user=user,
+        active=True,
+        read_through__lt=OuterRef("pk"),
+    )
+    readable = Q(paper__isnull=True) | Q(paper__in=paper_visible(user=user).values("pk"))
+    return Comment.objects.visible().exclude(author=user).filter(readable, Exists(seen)).count()
+
+
+def subscription_of(user, target: Target) -> Subscription | None:
+    if not user.is_authenticated:
+        return None
+    return Subscription.objects.filter(user=user, **target.fields()).first()
+
+
+def open_reports() -> int:
+    return Report.objects.filter(resolved_at__isnull=True).count()

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from discussions.models import Comment, MailState, Mention, Subscription
+from discussions.models import Comment, MailState, Mention, Report, Subscription
 from discussions.text import mentioned_names
 from meetings.models import AgendaItem, Meeting
 from papers.models import Paper
@@ -149,7 +149,10 @@ def _subscribe_quietly(users, target: Target, *, through: int) -> None:
     """Subscribe members to a thread unless they have a subscription row already (an
     unsubscription is a row too, so it stays). E-mails tell them of comments after `through`."""
     Subscription.objects.bulk_create(
-        [Subscription(user=u, notified_through=through, **target.fields()) for u in users],
+        [
+            Subscription(user=u, notified_through=through, read_through=through, **target.fields())
+            for u in users
+        ],
         ignore_conflicts=True,
     )
 
@@ -295,7 +298,7 @@ def subscription_set(*, user, target, subscribed: bool) -> Subscription:
         user=user,
         **target.fields(),
         defaults={"active": subscribed},
-        create_defaults={"active": subscribed, "notified_through": latest},
+        create_defaults={"active": subscribed, "notified_through": latest, "read_through": latest},
     )
     if subscribed:
         Subscription.objects.filter(pk=subscription.pk, notified_through__lt=latest).update(
@@ -327,3 +330,38 @@ def _people_of(target: Target) -> list:
         ids = set(AgendaItem.objects.filter(meeting_id=target.meeting_id).values_list("presenter", flat=True))
     ids.discard(None)
     return list(get_user_model().objects.filter(pk__in=ids, is_active=True))
+
+
+def thread_mark_read(*, user, target, through: int) -> None:
+    """The member has seen the thread up to this comment id (one UPDATE, only when it moves)."""
+    if not user.is_authenticated:
+        return
+    target = target if isinstance(target, Target) else Target.of(target)
+    Subscription.objects.filter(user=user, read_through__lt=through, **target.fields()).update(
+        read_through=through
+    )
+
+
+REPORT_MAX_CHARS = 1000
+
+
+def comment_report(*, user, comment_id, reason) -> Report:
+    """A member reports a comment to the organisers, saying why; once while it is open."""
+    reason = reason.strip() if isinstance(reason, str) else ""
+    if not reason or "\x00" in reason or len(reason) > REPORT_MAX_CHARS:
+        raise ValidationError({"reason": f"Say why, in at most {REPORT_MAX_CHARS} characters."})
+    with transaction.atomic():
+        comment = _locked(comment_id)
+        if not comment.is_visible:
+            raise ValidationError({"comment": "This comment is already deleted or hidden."})
+        report, created = Report.objects.get_or_create(
+            comment=comment, reporter=user, resolved_at=None, defaults={"reason": reason}
+        )
+    if not created:
+        raise ValidationError({"comment": "You reported this comment already; the organisers will look."})
+    return report
+
+
+def report_resolve(*, user, reports) -> int:
+    """Organisers close reports (after hiding the comment, or deciding it may stay)."""
+    return reports.filter(resolved_at__isnull=True).update(resolved_at=timezone.now(), resolved_by=user)

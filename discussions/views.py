@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from discussions import notifications, selectors, services
-from discussions.models import Comment, Subscription
+from discussions.models import Comment
 from discussions.services import RateLimited, Target
 from discussions.text import quote
 from readinggroup.web import member_action, read_access, redirect_back, safe_next, vary_on_htmx
@@ -201,6 +201,8 @@ def thread_new(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     except ValueError:
         return HttpResponseBadRequest("after: the id of the last comment seen, a whole number.")
     new = selectors.new_since(target=Target.of(target), user=request.user, after=after)
+    if new:  # shown on the open page: seen
+        services.thread_mark_read(user=request.user, target=target, through=selectors.cursor(new))
     context = {
         "new": new,
         "kind": kind,
@@ -216,10 +218,14 @@ def thread_new(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     """The Discussions page: the latest comments on every thread this visitor may read."""
-    comments = selectors.latest(user=request.user)
-    mail_on = request.user.is_authenticated and selectors.mail_enabled(request.user)
-    minutes = settings.DISCUSSION_EMAIL_MINUTES
-    context = {"comments": comments, "nav": "discussions", "mail_on": mail_on, "mail_minutes": minutes}
+    user = request.user
+    context = {
+        "comments": selectors.latest(user=user),
+        "nav": "discussions",
+        "mail_on": user.is_authenticated and selectors.mail_enabled(user),
+        "mail_minutes": settings.DISCUSSION_EMAIL_MINUTES,
+        "open_reports": selectors.open_reports() if user.is_authenticated and user.is_organiser else 0,
+    }
     return _render(request, "discussions/index.html", context)
 
 
@@ -240,10 +246,12 @@ def member_search(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"members": [{"username": u.username, "name": u.public_name} for u in users]})
 
 
-def subscribed(user, target) -> bool:
-    if not user.is_authenticated:
-        return False
-    return Subscription.objects.filter(user=user, active=True, **Target.of(target).fields()).exists()
+@login_required
+@require_GET
+def unread(request: HttpRequest) -> HttpResponse:
+    """The navigation's badge (loaded by htmx after the page, so pages cost no extra query)."""
+    count = selectors.unread_count(user=request.user)
+    return _render(request, "discussions/_unread.html", {"unread": count})
 
 
 # The signed token is the credential, and mail programs doing RFC 8058 one-click unsubscribe
@@ -274,3 +282,21 @@ def mail_toggle(request: HttpRequest) -> HttpResponse:
     services.mail_set(user=request.user, enabled=enabled)
     messages.success(request, f"Discussion e-mails are {'on' if enabled else 'off'}.")
     return redirect_back(request, fallback=reverse("discussions:index"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def comment_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """Report a comment to the organisers, with a reason (a page, so it works without JavaScript)."""
+    comment = _comment(request, pk)
+    context = {"comment": comment, "reason": "", "errors": [], "next_url": safe_next(request, fallback="")}
+    if request.method == "POST":
+        reason = request.POST.get("reason", "")
+        try:
+            services.comment_report(user=request.user, comment_id=pk, reason=reason)
+        except ValidationError as error:
+            context |= {"reason": reason, "errors": _errors(error)}
+            return _render(request, "discussions/report.html", context, status=400)
+        messages.success(request, "Thank you: the organisers will look at this comment.")
+        return redirect_back(request, fallback=comment.get_absolute_url())
+    return _render(request, "discussions/report.html", context)

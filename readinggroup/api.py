@@ -17,6 +17,7 @@ from discussions.api import (
     MeetingSubscriptionView,
     PaperCommentsView,
     PaperSubscriptionView,
+    UnreadView,
 )
 from meetings.api import MeetingViewSet
 from members.api import MeDeleteView, MeExportView, MeView
@@ -63,6 +64,7 @@ urlpatterns = [
     path("meetings/<int:id>/subscription/", MeetingSubscriptionView.as_view(), name="meeting-subscription"),
     path("comments/<int:id>/", CommentView.as_view(), name="comment-detail"),
     path("comments/<int:id>/hidden/", CommentHiddenView.as_view(), name="comment-hidden"),
+    path("discussions/unread/", UnreadView.as_view(), name="discussions-unread"),
     path("", include(router.urls)),
     # [\s\S], not ".": an unknown path with a line break in it is still answered in JSON.
     re_path(r"^[\s\S]*$", not_found),

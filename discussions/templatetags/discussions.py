@@ -4,9 +4,8 @@ from django import template
 from django.conf import settings
 from django.urls import reverse
 
-from discussions import selectors
+from discussions import selectors, services
 from discussions.services import Target
-from discussions.views import subscribed
 
 register = template.Library()
 
@@ -25,6 +24,10 @@ def discussion(context, target) -> dict:
     kind = "papers" if key.paper_id is not None else "meetings"
     roots = selectors.thread(target=key, user=request.user)
     shown = [c for root in roots for c in (root, *root.shown_replies)]
+    cursor = selectors.cursor(shown)
+    subscription = selectors.subscription_of(request.user, key)
+    if subscription is not None and subscription.read_through < cursor:
+        services.thread_mark_read(user=request.user, target=key, through=cursor)
     return {
         "request": request,
         "user": request.user,
@@ -33,10 +36,10 @@ def discussion(context, target) -> dict:
         "kind": kind,
         "roots": roots,
         "new": [],
-        "cursor": selectors.cursor(shown),
+        "cursor": cursor,
         "thread_key": f"{kind}-{target.pk}",
         "poll_seconds": settings.DISCUSSION_POLL_SECONDS,
-        "subscribed": subscribed(request.user, target),
+        "subscribed": subscription is not None and subscription.active,
         "action": reverse("discussions:create", args=[kind, target.pk]),
         "max_chars": settings.DISCUSSION_MAX_CHARS,
         "next_url": request.get_full_path(),

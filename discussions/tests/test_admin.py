@@ -34,3 +34,27 @@ def test_the_hide_and_unhide_actions_go_through_the_services(client, member, org
     client.post(url, {"action": "unhide", "_selected_action": ids})
     paper.refresh_from_db()
     assert paper.comment_count == 2
+
+
+def test_members_report_a_comment_and_organisers_hide_it_from_the_reports(
+    client, member, other_member, organiser
+):
+    from discussions.models import Report
+
+    paper = PaperFactory()
+    comment = services.comment_create(author=member, target=paper, body="Buy cheap pills")
+    client.force_login(other_member)
+    url = reverse("discussions:report", args=[comment.pk])
+    assert b"Why should the organisers" in client.get(url).content
+    assert client.post(url, {"reason": "  "}).status_code == 400
+    response = client.post(url, {"reason": "Spam", "next": paper.get_absolute_url()})
+    assert response.status_code == 303 and Report.objects.get().reason == "Spam"
+    assert client.post(url, {"reason": "Spam again"}).status_code == 400  # once while open
+    client.force_login(organiser)
+    assert b"1 open report" in client.get(reverse("discussions:index")).content
+    changelist = reverse("admin:discussions_report_changelist")
+    assert b"Buy cheap pills" in client.get(changelist, {"open": "yes"}).content
+    client.post(changelist, {"action": "hide_comments", "_selected_action": [Report.objects.get().pk]})
+    comment.refresh_from_db()
+    assert comment.hidden_at is not None and Report.objects.get().resolved_by == organiser
+    assert b"open report" not in client.get(reverse("discussions:index")).content

@@ -323,6 +323,9 @@ def test_a_thread_costs_the_same_queries_whatever_its_length(
         client.get(paper.get_absolute_url())
     for n in range(30):
         _post(other_member, paper, f"Reply {n} to @member", parent_id=root.pk if n % 2 else None)
+    # The first look at the new comments marks them read: one UPDATE, however many there are.
+    with django_assert_num_queries(len(few.captured_queries) + 1):
+        assert b"Reply 29" in client.get(paper.get_absolute_url()).content
     with django_assert_num_queries(len(few.captured_queries)):
         assert b"Reply 29" in client.get(paper.get_absolute_url()).content
 
@@ -342,3 +345,18 @@ def test_a_public_papers_thread_has_an_atom_feed(member, settings):
 def test_no_feed_for_papers_that_are_not_listed(member):
     paper = PaperFactory(status=Paper.Status.PENDING, submitted_by=member)
     assert Client().get(reverse("feeds:paper-comments-atom", args=[paper.pk])).status_code == 404
+
+
+def test_rendered_bodies_come_from_the_cache_until_the_comment_changes(member):
+    from unittest import mock
+
+    from discussions import selectors
+
+    paper = PaperFactory()
+    comment = _post(member, paper, "Cached **body**")
+    client = _client(member)
+    client.get(paper.get_absolute_url())
+    with mock.patch.object(selectors, "render_body", side_effect=AssertionError("rendered again")):
+        assert b"<strong>body</strong>" in client.get(paper.get_absolute_url()).content
+    services.comment_edit(user=member, comment_id=comment.pk, body="Fresh **text**")
+    assert b"<strong>text</strong>" in client.get(paper.get_absolute_url()).content

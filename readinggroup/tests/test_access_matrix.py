@@ -33,7 +33,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from knox.models import AuthToken
 
-from discussions.models import Comment
+from discussions.models import Comment, Report
 from discussions.notifications import unsubscribe_token as discussion_unsubscribe_token
 from discussions.services import comment_create
 from meetings.notifications import unsubscribe_token
@@ -140,6 +140,10 @@ MATRIX: dict[str, dict[str, tuple]] = {
     "discussions:hide": {"GET": ACTION_GET, "POST": (LOGIN, LOGIN, 403, 403, 303)},
     "discussions:unhide": {"GET": ACTION_GET, "POST": (LOGIN, LOGIN, 403, 403, 303)},
     "discussions:email": {"GET": ACTION_GET, "POST": ACTION_POST},
+    "discussions:unread": {"GET": MEMBERS},
+    # Reporting one's own comment is allowed (the form does not offer it); the other member's
+    # report of it is open already (a 400 form error: once while open).
+    "discussions:report": {"GET": MEMBERS, "POST": (LOGIN, LOGIN, 303, 400, 303)},
     # The signed link is the credential (one-click unsubscribe from a mail program).
     "discussions:unsubscribe": {"GET": ANYONE, "POST": ANYONE},
     # Members' own pages: each acts on the member asking, whatever the URL says.
@@ -186,6 +190,7 @@ MATRIX: dict[str, dict[str, tuple]] = {
         "PATCH": (401, 401, 200, 403, 403),
         "DELETE": (401, 401, 204, 403, 403),
     },
+    "api:discussions-unread": {"GET": API_MEMBERS},
     "api:comment-hidden": {"PUT": (401, 401, 403, 403, 200), "DELETE": (401, 401, 403, 403, 200)},
     r"api/v1/^[\s\S]*$": {"GET": (404,) * 5, "POST": (404,) * 5},  # unknown API paths
     # Django admin: the site's own views (the model views follow from ADMIN_MODELS below)
@@ -219,6 +224,7 @@ ADMIN_MODELS: dict[str, dict[str, tuple]] = {
     "members_invitation": {},
     # Comments change through the services only (they keep comment_count exact): no add, no delete.
     "discussions_comment": {"add": SUPERUSER_ONLY, "delete": SUPERUSER_ONLY},
+    "discussions_report": {"add": SUPERUSER_ONLY},  # members report on the site
     # Superusers only: organisers cannot grant themselves more or read tokens and log-in logs.
     "auth_group": {view: SUPERUSER_ONLY for view in ADMIN_VIEWS if view != "object"},
     "knox_authtoken": {view: SUPERUSER_ONLY for view in ADMIN_VIEWS if view != "object"},
@@ -343,6 +349,9 @@ def _make_world(member, other_member, organiser) -> World:
         "reset_user": UserFactory(username="forgetful"),
         "comment": comment_create(author=member, target=paper, body="A comment by the member").pk,
         "discussions_comment": Comment.objects.get(body="A comment by the member").pk,
+        "discussions_report": Report.objects.create(
+            comment=Comment.objects.get(body="A comment by the member"), reporter=other_member, reason="Rude"
+        ).pk,
     }
     return World(member, paper, tag, meeting, item, past, invitation, token.token_key, objects)
 
@@ -390,7 +399,7 @@ ARGS: dict[str, Callable[[World], list]] = {
     "discussions:subscription": lambda w: ["papers", w.paper.pk],
     **{
         f"discussions:{name}": lambda w: [w.objects["comment"]]
-        for name in ("reply", "edit", "delete", "hide", "unhide")
+        for name in ("reply", "edit", "delete", "hide", "unhide", "report")
     },
     "members:invitation-revoke": lambda w: [w.invitation.pk],
     "members:invitation-resend": lambda w: [w.invitation.pk],
@@ -432,6 +441,7 @@ BODIES: dict[str, dict] = {
     "meetings:rsvp": {"answer": "maybe"},
     "discussions:create": {"body": "Hello"},
     "discussions:edit": {"body": "Edited"},
+    "discussions:report": {"reason": "Off topic"},
     "meetings:organise-create": {
         "title": "New session",
         "starts_at": "2099-01-01T18:00",

@@ -40,6 +40,7 @@ OPERATIONS = {
     ("get", "/api/v1/meetings/{id}/subscription/"): "meetings_subscription_retrieve",
     ("put", "/api/v1/meetings/{id}/subscription/"): "meetings_subscribe",
     ("delete", "/api/v1/meetings/{id}/subscription/"): "meetings_unsubscribe",
+    ("get", "/api/v1/discussions/unread/"): "discussions_unread",
 }
 
 

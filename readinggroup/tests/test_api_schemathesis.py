@@ -58,7 +58,7 @@ FUZZING = settings(
     derandomize=True,
     suppress_health_check=list(HealthCheck),
 )
-OPERATIONS = 33
+OPERATIONS = 34
 PASSWORD = "correct horse battery staple"
 # Valid bodies mixed into the generated ones, so success paths are checked too.
 VALID_BODIES = {
@@ -191,7 +191,13 @@ def test_invalid_requests_are_refused_in_the_documented_format(member, world, se
         f"{len(operations) - len(no_invalid_input)} operations, "
         f"{sum(examples.values())} requests, 0 failures; no invalid input possible: {no_invalid_input}"
     )
-    assert set(no_invalid_input) <= {"me_retrieve", "me_export", "auth_logout", "auth_logout_all"}
+    assert set(no_invalid_input) <= {
+        "me_retrieve",
+        "me_export",
+        "auth_logout",
+        "auth_logout_all",
+        "discussions_unread",
+    }
     assert all(examples[op] >= EXAMPLES for op in set(examples) - set(no_invalid_input))
 
 
