@@ -50,3 +50,15 @@ def discussion(context, target) -> dict:
         "errors": [],
         "body": "",
     }
+
+
+@register.inclusion_tag("discussions/_mail_switch.html", takes_context=True)
+def discussion_mail_switch(context) -> dict:
+    """Discussion e-mails on or off, for the profile page (a form of its own)."""
+    request = context["request"]
+    return {
+        "csrf_token": context.get("csrf_token"),
+        "mail_on": selectors.mail_enabled(request.user),
+        "mail_minutes": settings.DISCUSSION_EMAIL_MINUTES,
+        "next_url": request.get_full_path(),
+    }

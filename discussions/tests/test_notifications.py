@@ -127,3 +127,12 @@ def test_members_switch_emails_on_the_discussions_page(client, member):
     assert b"are <strong>on</strong>" in client.get(reverse("discussions:index")).content
     client.post(reverse("discussions:email"), {"enabled": "0"})
     assert b"are <strong>off</strong>" in client.get(reverse("discussions:index")).content
+
+
+def test_members_switch_emails_off_on_their_profile(client, member):
+    client.force_login(member)
+    profile = reverse("members:profile")
+    assert b"are <strong>on</strong>" in client.get(profile).content
+    response = client.post(reverse("discussions:email"), {"enabled": "0", "next": profile})
+    assert response["Location"] == profile
+    assert b"are <strong>off</strong>" in client.get(profile).content
