@@ -132,8 +132,8 @@ def _is_organiser(user) -> bool:
 # Leaving out the abstract and the search vector halves what a page of papers reads.
 LIST_FIELDS = (
     *("id", "title", "summary", "keywords", "published_at", "url", "pdf_url", "code_url", "arxiv_id"),
-    *("doi", "vote_count", "comment_count", "trending_score", "external_votes", "discussed_at", "status", "source"),
-    *("submitted_by", "modified_at"),
+    *("doi", "vote_count", "trending_score", "external_votes", "discussed_at", "status", "source"),
+    *("submitted_by", "modified_at", "comment_count"),
 )
 DETAIL_FIELDS = ("abstract", "categories", "arxiv_version", "updated_at", "summary_backend")
 
