@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('meetings', '0002_presenter_offers_waitlist_notices'),
+        ("meetings", "0002_presenter_offers_waitlist_notices"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='meeting',
-            name='comment_count',
+            model_name="meeting",
+            name="comment_count",
             field=models.PositiveIntegerField(default=0, editable=False),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('papers', '0003_small_gin_pending_lists'),
+        ("papers", "0003_small_gin_pending_lists"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='paper',
-            name='comment_count',
+            model_name="paper",
+            name="comment_count",
             field=models.PositiveIntegerField(default=0, editable=False),
         ),
     ]
