@@ -152,6 +152,7 @@ class MeetingSerializer(MembersOnlyFieldsMixin, serializers.ModelSerializer):
             "slides_url",
             "recording_url",
             "video_url",
+            "comment_count",
             "rsvp_counts",
             "my_rsvp",
             "agenda",
@@ -209,6 +210,7 @@ def meeting_version(meeting: Meeting) -> list:
     ]
     counts = (meeting.rsvp_yes, meeting.rsvp_waitlisted, meeting.rsvp_maybe, meeting.rsvp_no)
     fields = (meeting.title, meeting.starts_at, meeting.ends_at, meeting.location, meeting.status)
+    fields += (meeting.comment_count,)
     links = (meeting.video_url, meeting.slides_url, meeting.recording_url, meeting.capacity)
     mine = (meeting.my_answer, meeting.my_waitlisted)
     return [meeting.pk, meeting.updated_at, fields, links, counts, mine, agenda]

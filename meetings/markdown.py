@@ -1,4 +1,4 @@
-"""Markdown for meeting notes, rendered and then sanitised with nh3.
+"""Markdown for meeting notes (and comments, see discussions.text), rendered and then sanitised with nh3.
 
 Markdown passes raw HTML through, so the rendered text is cleaned with an
 allow-list: the tags Markdown itself produces, links limited to http(s) and
@@ -16,13 +16,22 @@ ALLOWED_TAGS = {
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align"}}
 
 
-def render_markdown(text: str) -> SafeString:
-    html = markdown.markdown(text or "", extensions=["extra", "sane_lists"], output_format="html")
+def markdown_html(text: str) -> str:
+    """Markdown to HTML, not yet safe: pass it through clean_html."""
+    return markdown.markdown(text or "", extensions=["extra", "sane_lists"], output_format="html")
+
+
+def clean_html(html: str, *, tags=ALLOWED_TAGS, classes: dict[str, set[str]] | None = None) -> SafeString:
     clean = nh3.clean(
         html,
-        tags=ALLOWED_TAGS,
+        tags=tags,
         attributes=ALLOWED_ATTRIBUTES,
+        allowed_classes=classes or {},
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
     return mark_safe(clean)  # cleaned by nh3 just above
+
+
+def render_markdown(text: str) -> SafeString:
+    return clean_html(markdown_html(text))

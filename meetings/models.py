@@ -42,6 +42,8 @@ class Meeting(models.Model):
     papers = models.ManyToManyField("papers.Paper", through="AgendaItem", related_name="meetings")
     # iCal SEQUENCE: calendars apply a changed or cancelled event only when it grows.
     sequence = models.PositiveIntegerField(default=0, editable=False)
+    # Visible comments (not deleted, not hidden), replies included; see discussions.services.
+    comment_count = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -71,6 +73,14 @@ class Meeting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.starts_at:%Y-%m-%d})"
+
+    def save(self, *args, update_fields=None, **kwargs) -> None:
+        if not self._state.adding and update_fields is None:
+            # Saving a copy read earlier must never write back a stale comment count.
+            update_fields = [
+                f.name for f in self._meta.concrete_fields if f.name not in ("id", "comment_count")
+            ]
+        super().save(*args, update_fields=update_fields, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("meetings:detail", args=[self.pk])

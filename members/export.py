@@ -100,6 +100,18 @@ class ExportNoticeSerializer(serializers.Serializer):
     sent_at = serializers.DateTimeField(allow_null=True)
 
 
+class ExportCommentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    paper_id = serializers.IntegerField(allow_null=True)
+    meeting_id = serializers.IntegerField(allow_null=True)
+    parent_id = serializers.IntegerField(allow_null=True, help_text="The comment it answers.")
+    body = serializers.CharField(help_text="Markdown; empty once deleted.")
+    created_at = serializers.DateTimeField()
+    edited_at = serializers.DateTimeField(allow_null=True)
+    deleted_at = serializers.DateTimeField(allow_null=True)
+    hidden_at = serializers.DateTimeField(allow_null=True, help_text="When an organiser hid it.")
+
+
 class UserDataSerializer(serializers.Serializer):
     """Everything the site keeps about me."""
 
@@ -115,6 +127,7 @@ class UserDataSerializer(serializers.Serializer):
     invitations_sent = ExportInvitationSentSerializer(many=True)
     api_tokens = ExportTokenSerializer(many=True, help_text="Tokens that still work; never their secret.")
     notices = ExportNoticeSerializer(many=True, help_text="E-mails the site sent me.")
+    comments = ExportCommentSerializer(many=True, help_text="My comments on papers and sessions.")
 
     def get_format(self, data) -> str:
         return FORMAT

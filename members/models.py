@@ -8,7 +8,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 # Apps an organiser manages in full through the admin, without per-model grants.
-ORGANISER_APPS = frozenset({"papers", "meetings", "members"})
+ORGANISER_APPS = frozenset({"papers", "meetings", "members", "discussions"})
 
 
 def new_calendar_token() -> str:

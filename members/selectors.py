@@ -44,4 +44,5 @@ def user_data(*, user) -> dict:
         .order_by("created_at", "id"),
         "api_tokens": api_tokens(user=user),
         "notices": Notice.objects.filter(user=user).order_by("claimed_at", "id"),
+        "comments": user.comments.order_by("created_at", "id"),
     }

@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from knox.models import AuthToken
 
+from discussions.services import comment_delete_all_by
 from meetings.models import Meeting
 from meetings.services import rsvp_remove
 from members.invitations import InvitationLinkError, read_token
@@ -164,7 +165,8 @@ def user_delete(*, user: User) -> User | None:
     Votes move to a placeholder account (see _former_member), so every paper's vote_count
     still equals its vote rows and the queue does not change. RSVPs are removed first, each
     seat going to the session's waiting list; API tokens, offers to present, notices and
-    preferences go with the account, and so do the accepted invitation (it holds the address)
+    preferences go with the account, comments are deleted (one with replies keeps its
+    place as "deleted"), and so do the accepted invitation (it holds the address)
     and the log-in records kept for rate limiting. Sessions in every browser end: they name
     an account that no longer exists. Returns the placeholder, or None when there were no votes.
     """
@@ -178,6 +180,7 @@ def user_delete(*, user: User) -> User | None:
     for meeting in Meeting.objects.filter(rsvps__user=user).order_by("pk"):
         rsvp_remove(meeting=meeting, user=user)
     Invitation.objects.filter(accepted_by=user).delete()
+    comment_delete_all_by(author=user)
     for model in (AccessAttempt, AccessFailureLog, AccessLog):
         model.objects.filter(username=user.get_username()).delete()
     AuthToken.objects.filter(user=user).delete()

@@ -11,9 +11,9 @@ from django.utils.text import slugify
 from papers import normalise
 from papers.trending import trending_score
 
-# Columns that ordinary saves never write: the counters move only through the
-# vote service's SQL, and PostgreSQL's trigger owns the search vector.
-DB_MANAGED_FIELDS = frozenset({"id", "vote_count", "trending_score", "search_vector"})
+# Columns that ordinary saves never write: the counters move only through the vote and
+# comment services' SQL, and PostgreSQL's trigger owns the search vector.
+DB_MANAGED_FIELDS = frozenset({"id", "vote_count", "trending_score", "search_vector", "comment_count"})
 http_url = URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// URL.")
 
 
@@ -181,6 +181,8 @@ class Paper(models.Model):
     code_url = models.URLField("code URL", max_length=500, blank=True, validators=[http_url])
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     vote_count = models.PositiveIntegerField(default=0, editable=False)
+    # Visible comments (not deleted, not hidden), replies included; see discussions.services.
+    comment_count = models.PositiveIntegerField(default=0, editable=False)
     # log2(1 + votes) + time term: ordering by it is "votes with time decay" and
     # it never needs recomputing as time passes (see papers.trending).
     trending_score = models.FloatField(default=0.0, editable=False)

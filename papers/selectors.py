@@ -128,7 +128,7 @@ def best_matches_first(matched: QuerySet, papers: QuerySet, q: str) -> QuerySet:
 LIST_FIELDS = (
     *("id", "title", "summary", "keywords", "published_at", "url", "pdf_url", "code_url", "arxiv_id"),
     *("doi", "vote_count", "trending_score", "external_votes", "discussed_at", "status", "source"),
-    *("submitted_by", "modified_at"),
+    *("submitted_by", "modified_at", "comment_count"),
 )
 DETAIL_FIELDS = ("abstract", "categories", "arxiv_version", "updated_at", "summary_backend")
 

@@ -9,6 +9,15 @@ from django.urls import include, path, re_path
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
+from discussions.api import (
+    CommentHiddenView,
+    CommentView,
+    MeetingCommentsView,
+    MeetingSubscriptionView,
+    PaperCommentsView,
+    PaperSubscriptionView,
+    UnreadView,
+)
 from meetings.api import MeetingViewSet
 from members.api import MeDeleteView, MeExportView, MeView, MyTokensView, MyTokenView
 from members.auth_api import LoginView, LogoutAllView, LogoutView
@@ -54,6 +63,13 @@ urlpatterns = [
         redoc_csp(RedocView.as_view(url_name="api:schema", permission_classes=[AllowAny])),
         name="redoc",
     ),
+    path("papers/<int:id>/comments/", PaperCommentsView.as_view(), name="paper-comments"),
+    path("meetings/<int:id>/comments/", MeetingCommentsView.as_view(), name="meeting-comments"),
+    path("papers/<int:id>/subscription/", PaperSubscriptionView.as_view(), name="paper-subscription"),
+    path("meetings/<int:id>/subscription/", MeetingSubscriptionView.as_view(), name="meeting-subscription"),
+    path("comments/<int:id>/", CommentView.as_view(), name="comment-detail"),
+    path("comments/<int:id>/hidden/", CommentHiddenView.as_view(), name="comment-hidden"),
+    path("discussions/unread/", UnreadView.as_view(), name="discussions-unread"),
     path("", include(router.urls)),
     # [\s\S], not ".": an unknown path with a line break in it is still answered in JSON.
     re_path(r"^[\s\S]*$", not_found),

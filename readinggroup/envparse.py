@@ -130,13 +130,19 @@ def env_admins(name: str) -> list[tuple[str, str]]:
     return _read(name, [], admins)
 
 
-RATE_PERIODS = ("second", "minute", "hour", "day")
+RATE_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
 
 def env_rate(name: str, *, default: str) -> str:
     """A request rate as DRF's throttles read it: N/second, N/minute, N/hour or N/day."""
     raw = _raw(name).lower() or default
     count, _, period = raw.partition("/")
-    if not count.isdigit() or period not in RATE_PERIODS:
+    if not count.isdigit() or int(count) < 1 or period not in RATE_PERIODS:
         raise ImproperlyConfigured(f"{name}={raw!r}: write N/second, N/minute, N/hour or N/day.")
     return _read(name, default, raw)
+
+
+def rate_parts(rate: str) -> tuple[int, int]:
+    """A rate env_rate accepted ("10/minute") as (how many, per how many seconds)."""
+    count, _, period = rate.partition("/")
+    return int(count), RATE_PERIODS[period]

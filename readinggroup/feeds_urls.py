@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from discussions.feeds import PaperThreadFeed
 from meetings.feeds import MeetingsAtomFeed, MeetingsFeed
 from papers.feeds import NewPapersAtomFeed, NewPapersFeed, QueueAtomFeed, QueueFeed
 
@@ -13,4 +14,5 @@ urlpatterns = [
     path("papers/queue.atom", QueueAtomFeed(), name="queue-atom"),
     path("meetings.rss", MeetingsFeed(), name="meetings-rss"),
     path("meetings.atom", MeetingsAtomFeed(), name="meetings-atom"),
+    path("papers/<int:pk>/comments.atom", PaperThreadFeed(), name="paper-comments-atom"),
 ]

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "members",
     "papers",
     "meetings",
+    "discussions",
     "outbox",
     "backups",
 ]
@@ -414,6 +415,19 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# --- Discussions ------------------------------------------------------
+# Comments a member may post per period ("10/minute"; second, minute, hour or day), and a body's length.
+DISCUSSION_RATE = env_rate("DISCUSSION_RATE", default="10/minute")
+DISCUSSION_MAX_CHARS = env_int("DISCUSSION_MAX_CHARS", default=10_000, minimum=1)
+# An open thread asks for new comments this often (seconds).
+DISCUSSION_POLL_SECONDS = env_int("DISCUSSION_POLL_SECONDS", default=20, minimum=2)
+# At most one e-mail of new comments per member this often (minutes); beat looks every 5 minutes.
+DISCUSSION_EMAIL_MINUTES = env_int("DISCUSSION_EMAIL_MINUTES", default=30, minimum=1)
+CELERY_BEAT_SCHEDULE["discussions-send-emails"] = {
+    "task": "discussions.tasks.send_discussion_emails",
+    "schedule": 60 * min(5, DISCUSSION_EMAIL_MINUTES),
+}
 
 # --- Reliability: the task outbox --------------------------------------
 # Tasks are queued through the outbox (outbox/): written with the change, published after

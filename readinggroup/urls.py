@@ -28,6 +28,7 @@ urlpatterns = [
     path("meetings/", include("meetings.urls")),
     path("feeds/", include("readinggroup.feeds_urls")),
     path("members/", include("members.urls")),
+    path("discussions/", include("discussions.urls")),
 ]
 
 # Under /api/ these answer in the API's error format; elsewhere they are Django's own pages.

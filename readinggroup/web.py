@@ -46,13 +46,30 @@ def member_action(view: Callable) -> Callable:
     return wrapper
 
 
+def may_read(request: HttpRequest) -> bool:
+    """Anyone may read when SITE_PUBLIC is on, and members only otherwise."""
+    return settings.SITE_PUBLIC or request.user.is_authenticated
+
+
 class ReadAccessMixin(AccessMixin):
-    """Pages anyone may read when SITE_PUBLIC is on, and members only otherwise."""
+    """Class-based pages that follow may_read."""
 
     def dispatch(self, request, *args, **kwargs):
-        if not settings.SITE_PUBLIC and not request.user.is_authenticated:
+        if not may_read(request):
             return self.handle_no_permission()
         return super().dispatch(request, *args, **kwargs)
+
+
+def read_access(view: Callable) -> Callable:
+    """Function views that follow may_read (the login page otherwise, as ReadAccessMixin)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not may_read(request):
+            return send_to_login(request, request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def redirect_back(request: HttpRequest, fallback: str, anchor: str = "") -> HttpResponseRedirect:

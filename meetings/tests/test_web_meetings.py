@@ -80,7 +80,8 @@ def test_the_detail_runs_a_bounded_number_of_queries(client, member, django_asse
     meeting = MeetingFactory()
     client.force_login(member)
     AgendaItemFactory(meeting=meeting)
-    with django_assert_num_queries(7) as few:  # session, user, meeting, agenda, offers, my RSVP, counts
+    # session, user, meeting, agenda, offers, my RSVP, counts, comments, my subscription to the thread
+    with django_assert_num_queries(9) as few:
         client.get(meeting.get_absolute_url())
     for _ in range(6):
         item = AgendaItemFactory(meeting=meeting)

@@ -93,7 +93,8 @@ def test_the_profile_runs_a_bounded_number_of_queries(client, member, django_ass
     for _ in range(5):
         api_token_create(user=member)
     client.force_login(member)
-    with django_assert_num_queries(4):  # session, user, notification preferences, tokens
+    # session, user, notification preferences, tokens, discussion e-mails on or off
+    with django_assert_num_queries(5):
         client.get(reverse("members:profile"))
 
 

@@ -33,6 +33,9 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from knox.models import AuthToken
 
+from discussions.models import Comment, Report
+from discussions.notifications import unsubscribe_token as discussion_unsubscribe_token
+from discussions.services import comment_create
 from meetings.notifications import unsubscribe_token
 from meetings.tests.factories import AgendaItemFactory, MeetingFactory, RSVPFactory
 from members.invitations import make_token
@@ -129,6 +132,26 @@ MATRIX: dict[str, dict[str, tuple]] = {
     "feeds:queue-atom": {"GET": PUBLIC},
     "feeds:meetings-rss": {"GET": PUBLIC},
     "feeds:meetings-atom": {"GET": PUBLIC},
+    "feeds:paper-comments-atom": {"GET": (200, 404, 200, 200, 200)},  # public sites only
+    # Discussions: the comment in the URLs is the member's; organisers moderate, authors edit.
+    "discussions:index": {"GET": PUBLIC},
+    "discussions:member": {"GET": PUBLIC},
+    "discussions:member-search": {"GET": MEMBERS},
+    "discussions:create": {"GET": ACTION_GET, "POST": ACTION_POST},
+    "discussions:new": {"GET": PUBLIC},
+    "discussions:subscription": {"GET": ACTION_GET, "POST": ACTION_POST},
+    "discussions:reply": {"GET": MEMBERS, "POST": (LOGIN, LOGIN, 405, 405, 405)},
+    "discussions:edit": {"GET": (LOGIN, LOGIN, 200, 403, 403), "POST": (LOGIN, LOGIN, 303, 403, 403)},
+    "discussions:delete": {"GET": ACTION_GET, "POST": (LOGIN, LOGIN, 303, 403, 403)},
+    "discussions:hide": {"GET": ACTION_GET, "POST": (LOGIN, LOGIN, 403, 403, 303)},
+    "discussions:unhide": {"GET": ACTION_GET, "POST": (LOGIN, LOGIN, 403, 403, 303)},
+    "discussions:email": {"GET": ACTION_GET, "POST": ACTION_POST},
+    "discussions:unread": {"GET": MEMBERS},
+    # Reporting one's own comment is allowed (the form does not offer it); the other member's
+    # report of it is open already (a 400 form error: once while open).
+    "discussions:report": {"GET": MEMBERS, "POST": (LOGIN, LOGIN, 303, 400, 303)},
+    # The signed link is the credential (one-click unsubscribe from a mail program).
+    "discussions:unsubscribe": {"GET": ANYONE, "POST": ANYONE},
     # Members' own pages: each acts on the member asking, whatever the URL says.
     "members:profile": {"GET": MEMBERS, "POST": (LOGIN, LOGIN, 302, 302, 302)},
     "members:calendar-regenerate": {"GET": OWN_GET, "POST": (LOGIN, LOGIN, 302, 302, 302)},
@@ -167,6 +190,18 @@ MATRIX: dict[str, dict[str, tuple]] = {
     "api:meeting-rsvp": {"PUT": API_MEMBERS},
     # The other member presents this item already: offering it is a conflict.
     "api:meeting-offer": {"PUT": (401, 401, 200, 409, 200), "DELETE": API_MEMBERS},
+    "api:paper-comments": {"GET": API_READ, "POST": (401, 401, 201, 201, 201)},
+    "api:meeting-comments": {"GET": API_READ, "POST": (401, 401, 201, 201, 201)},
+    "api:paper-subscription": {"GET": API_MEMBERS, "PUT": API_MEMBERS, "DELETE": API_MEMBERS},
+    "api:meeting-subscription": {"GET": API_MEMBERS, "PUT": API_MEMBERS, "DELETE": API_MEMBERS},
+    # The member's comment: only its author edits or deletes it, organisers hide it.
+    "api:comment-detail": {
+        "GET": API_READ,
+        "PATCH": (401, 401, 200, 403, 403),
+        "DELETE": (401, 401, 204, 403, 403),
+    },
+    "api:discussions-unread": {"GET": API_MEMBERS},
+    "api:comment-hidden": {"PUT": (401, 401, 403, 403, 200), "DELETE": (401, 401, 403, 403, 200)},
     r"api/v1/^[\s\S]*$": {"GET": (404,) * 5, "POST": (404,) * 5},  # unknown API paths
     # Django admin: the site's own views (the model views follow from ADMIN_MODELS below)
     "admin:index": {"GET": STAFF_ONLY},
@@ -202,6 +237,9 @@ ADMIN_MODELS: dict[str, dict[str, tuple]] = {
     "meetings_rsvp": {"add": SUPERUSER_ONLY},  # answers change through the RSVP services only
     "members_user": {},
     "members_invitation": {},
+    # Comments change through the services only (they keep comment_count exact): no add, no delete.
+    "discussions_comment": {"add": SUPERUSER_ONLY, "delete": SUPERUSER_ONLY},
+    "discussions_report": {"add": SUPERUSER_ONLY},  # members report on the site
     # Superusers only: organisers cannot grant themselves more or read tokens and log-in logs.
     "auth_group": {view: SUPERUSER_ONLY for view in ADMIN_VIEWS if view != "object"},
     "knox_authtoken": {view: SUPERUSER_ONLY for view in ADMIN_VIEWS if view != "object"},
@@ -324,6 +362,11 @@ def _make_world(member, other_member, organiser) -> World:
         "axes_accesslog": _axes("AccessLog").pk,
         "axes_accessfailurelog": _axes("AccessFailureLog").pk,
         "reset_user": UserFactory(username="forgetful"),
+        "comment": comment_create(author=member, target=paper, body="A comment by the member").pk,
+        "discussions_comment": Comment.objects.get(body="A comment by the member").pk,
+        "discussions_report": Report.objects.create(
+            comment=Comment.objects.get(body="A comment by the member"), reporter=other_member, reason="Rude"
+        ).pk,
     }
     return World(member, paper, tag, meeting, item, past, invitation, token.token_key, objects)
 
@@ -367,6 +410,14 @@ ARGS: dict[str, Callable[[World], list]] = {
     "meetings:organise-presenter": lambda w: [w.item.pk],
     "meetings:organise-remove": lambda w: [w.item.pk],
     "members:token-revoke": lambda w: [w.token_key],
+    "discussions:member": lambda w: [w.member.username],
+    "discussions:unsubscribe": lambda w: [discussion_unsubscribe_token(user=w.member)],
+    "discussions:create": lambda w: ["papers", w.paper.pk],
+    "discussions:subscription": lambda w: ["papers", w.paper.pk],
+    **{
+        f"discussions:{name}": lambda w: [w.objects["comment"]]
+        for name in ("reply", "edit", "delete", "hide", "unhide", "report")
+    },
     "members:invitation-revoke": lambda w: [w.invitation.pk],
     "members:invitation-resend": lambda w: [w.invitation.pk],
     "members:join": lambda w: [make_token(invitation_id=w.invitation.pk, email=w.invitation.email)],
@@ -378,6 +429,13 @@ ARGS: dict[str, Callable[[World], list]] = {
     "api:paper-detail": lambda w: [w.paper.pk],
     "api:paper-vote": lambda w: [w.paper.pk],
     "api:meeting-detail": lambda w: [w.meeting.pk],
+    "feeds:paper-comments-atom": lambda w: [w.paper.pk],
+    "api:paper-comments": lambda w: [w.paper.pk],
+    "api:meeting-comments": lambda w: [w.meeting.pk],
+    "api:paper-subscription": lambda w: [w.paper.pk],
+    "api:meeting-subscription": lambda w: [w.meeting.pk],
+    "api:comment-detail": lambda w: [w.objects["comment"]],
+    "api:comment-hidden": lambda w: [w.objects["comment"]],
     "api:meeting-rsvp": lambda w: [w.meeting.pk],
     "api:meeting-offer": lambda w: [w.meeting.pk, w.item.pk],
     "api:me-token": lambda w: [w.token_key],
@@ -386,6 +444,7 @@ ARGS: dict[str, Callable[[World], list]] = {
     "admin:auth_user_password_change": lambda w: [w.member.pk],
 }
 PATHS: dict[str, Callable[[World], str]] = {
+    "discussions:new": lambda w: reverse("discussions:new", args=["papers", w.paper.pk]) + "?after=0",
     r"api/v1/^[\s\S]*$": lambda w: "/api/v1/no-such-endpoint/",
     "admin/(?P<url>.*)$": lambda w: "/admin/no-such-page/",
     "admin/password_change/": lambda w: "/admin/password_change/",
@@ -399,6 +458,9 @@ BODIES: dict[str, dict] = {
     "password_reset": {"email": "member@example.org"},
     "papers:suggest": {"reference": "2401.01234"},
     "meetings:rsvp": {"answer": "maybe"},
+    "discussions:create": {"body": "Hello"},
+    "discussions:edit": {"body": "Edited"},
+    "discussions:report": {"reason": "Off topic"},
     "meetings:organise-create": {
         "title": "New session",
         "starts_at": "2099-01-01T18:00",
@@ -416,6 +478,9 @@ BODIES: dict[str, dict] = {
     "api:me-delete": {"password": PASSWORD},
     "api:paper-list": {"reference": "2401.01234"},
     "api:meeting-rsvp": {"answer": "maybe"},
+    "api:paper-comments": {"body": "Hello"},
+    "api:meeting-comments": {"body": "Hello"},
+    "api:comment-detail": {"body": "Edited"},
 }
 
 

@@ -28,6 +28,22 @@ OPERATIONS = {
     ("put", "/api/v1/meetings/{id}/rsvp/"): "meetings_rsvp_set",
     ("put", "/api/v1/meetings/{id}/agenda/{item_id}/offer/"): "meetings_offer_set",
     ("delete", "/api/v1/meetings/{id}/agenda/{item_id}/offer/"): "meetings_offer_withdraw",
+    ("get", "/api/v1/papers/{id}/comments/"): "papers_comments_list",
+    ("post", "/api/v1/papers/{id}/comments/"): "papers_comments_create",
+    ("get", "/api/v1/meetings/{id}/comments/"): "meetings_comments_list",
+    ("post", "/api/v1/meetings/{id}/comments/"): "meetings_comments_create",
+    ("get", "/api/v1/comments/{id}/"): "comments_retrieve",
+    ("patch", "/api/v1/comments/{id}/"): "comments_edit",
+    ("delete", "/api/v1/comments/{id}/"): "comments_delete",
+    ("put", "/api/v1/comments/{id}/hidden/"): "comments_hide",
+    ("delete", "/api/v1/comments/{id}/hidden/"): "comments_unhide",
+    ("get", "/api/v1/papers/{id}/subscription/"): "papers_subscription_retrieve",
+    ("put", "/api/v1/papers/{id}/subscription/"): "papers_subscribe",
+    ("delete", "/api/v1/papers/{id}/subscription/"): "papers_unsubscribe",
+    ("get", "/api/v1/meetings/{id}/subscription/"): "meetings_subscription_retrieve",
+    ("put", "/api/v1/meetings/{id}/subscription/"): "meetings_subscribe",
+    ("delete", "/api/v1/meetings/{id}/subscription/"): "meetings_unsubscribe",
+    ("get", "/api/v1/discussions/unread/"): "discussions_unread",
 }
 
 

@@ -37,6 +37,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from discussions.services import comment_create
 from meetings.tests.factories import AgendaItemFactory, MeetingFactory, RSVPFactory
 from papers.services import paper_vote_set
 from papers.tests.factories import PaperFactory, SourceFactory, TagFactory
@@ -57,7 +58,7 @@ FUZZING = settings(
     derandomize=True,
     suppress_health_check=list(HealthCheck),
 )
-OPERATIONS = 21
+OPERATIONS = 37
 PASSWORD = "correct horse battery staple"
 # Valid bodies mixed into the generated ones, so success paths are checked too.
 VALID_BODIES = {
@@ -66,6 +67,9 @@ VALID_BODIES = {
     "meetings_rsvp_set": {"answer": "maybe"},
     "me_update": {"display_name": "Renamed", "digest_enabled": True, "notifications": {"reminders": False}},
     "me_delete": {"password": PASSWORD},
+    "papers_comments_create": {"body": "A comment with $x^2$"},
+    "meetings_comments_create": {"body": "See you there"},
+    "comments_edit": {"body": "Edited"},
 }
 pytestmark = [pytest.mark.django_db]
 
@@ -83,7 +87,9 @@ def world(member, other_member):
         for n, p in enumerate(papers)
     ]
     RSVPFactory(meeting=meeting, user=other_member)
-    return {"paper": papers[1].pk, "meeting": meeting.pk, "item": items[1].pk}
+    comment = comment_create(author=member, target=papers[1], body="A comment by the member")
+    comment_create(author=other_member, target=meeting, body="A comment on the session")
+    return {"paper": papers[1].pk, "meeting": meeting.pk, "item": items[1].pk, "comment": comment.pk}
 
 
 def _live_schema():
@@ -104,7 +110,8 @@ def _steer(case, world: dict, token_key: str = "") -> None:
     params = case.path_parameters or {}
     if "token_key" in params and len(str(params["token_key"])) % 3:
         params["token_key"] = token_key
-    for name, known in (("id", "meeting" if "/meetings/" in case.path else "paper"), ("item_id", "item")):
+    kind = "comment" if "/comments/{id}" in case.path else "meeting" if "/meetings/" in case.path else "paper"
+    for name, known in (("id", kind), ("item_id", "item")):
         value = params.get(name)
         if isinstance(value, int) and value % 3:
             params[name] = world[known]
@@ -193,6 +200,7 @@ def test_invalid_requests_are_refused_in_the_documented_format(member, world, se
         "me_tokens_revoke",  # any token_key is well-formed: an unknown one is a 404
         "auth_logout",
         "auth_logout_all",
+        "discussions_unread",
     }
     assert all(examples[op] >= EXAMPLES for op in set(examples) - set(no_invalid_input))
 
