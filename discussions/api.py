@@ -33,6 +33,7 @@ from discussions.services import RateLimited, Target
 from discussions.text import render_body
 from readinggroup.rest.errors import service_errors
 from readinggroup.rest.pagination import KeysetPagination, decode_cursor, encode_cursor
+from readinggroup.rest.query import KnownQueryParameters
 
 BIGINT = 2**63 - 1
 SINCE_ORDER = ["id"]
@@ -221,11 +222,13 @@ def _answer(request: Request, comment_id: int, code: int = status.HTTP_200_OK) -
     return Response(CommentSerializer(comment, context={"request": request}).data, status=code)
 
 
-class ThreadCommentsView(GenericAPIView):
+class ThreadCommentsView(KnownQueryParameters, GenericAPIView):
     """A thread's comments (GET, oldest first) and a new comment or reply (POST)."""
 
     kind = "papers"
     pagination_class = ThreadPagination
+    paged_actions = ("get",)
+    extra_query_parameters = {"get": ("since",)}
     serializer_class = CommentSerializer
 
     def get_queryset(self) -> QuerySet:
@@ -331,7 +334,7 @@ def _acting(service, **kwargs) -> None:
         raise exceptions.PermissionDenied(str(error)) from None
 
 
-class CommentView(GenericAPIView):
+class CommentView(KnownQueryParameters, GenericAPIView):
     serializer_class = CommentSerializer
 
     @extend_schema(operation_id="comments_retrieve", summary="A comment", examples=COMMENT_EXAMPLES)
@@ -368,7 +371,7 @@ class CommentView(GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class CommentHiddenView(GenericAPIView):
+class CommentHiddenView(KnownQueryParameters, GenericAPIView):
     """Organisers hide a comment from members (PUT) or show it again (DELETE); idempotent."""
 
     serializer_class = CommentSerializer
@@ -391,7 +394,7 @@ class CommentHiddenView(GenericAPIView):
         return _answer(request, comment.pk)
 
 
-class SubscriptionView(GenericAPIView):
+class SubscriptionView(KnownQueryParameters, GenericAPIView):
     """Following a thread: GET my state, PUT to follow, DELETE to stop (both idempotent)."""
 
     kind = "papers"
@@ -479,7 +482,7 @@ class UnreadSerializer(serializers.Serializer):
     )
 
 
-class UnreadView(GenericAPIView):
+class UnreadView(KnownQueryParameters, GenericAPIView):
     """How many new comments wait in the threads I follow (listing a thread marks it seen)."""
 
     serializer_class = UnreadSerializer

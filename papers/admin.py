@@ -167,7 +167,13 @@ class MergeForm(forms.Form):
 
 
 AUTHORS_SHOWN = 3
-MOVED_NAMES = {"papers.Vote": "votes", "papers.Paper_tags": "tags", "meetings.AgendaItem": "agenda items"}
+MOVED_NAMES = {
+    "papers.Vote": "votes",
+    "papers.Paper_tags": "tags",
+    "meetings.AgendaItem": "agenda items",
+    "discussions.Comment": "comments",
+    "discussions.Subscription": "thread subscriptions",
+}
 
 
 @admin.register(Paper)

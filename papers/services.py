@@ -161,12 +161,13 @@ class Moved:
     unique_with: str | None = None
 
 
-# One line per relation; a new app's relation to papers (comments: Moved("discussions.Comment"))
-# is moved by adding its line here.
+# One line per relation; a new app's relation to papers is moved by adding its line here.
 MOVED_RELATIONS = (
     Moved("papers.Vote", unique_with="user"),
     Moved("papers.Paper_tags", unique_with="tag"),
     Moved("meetings.AgendaItem", unique_with="meeting"),
+    Moved("discussions.Comment"),
+    Moved("discussions.Subscription", unique_with="user"),
 )
 # Identifiers and links a kept paper takes from a duplicate when it has none, so that fetching the
 # duplicate's arXiv id or DOI again finds the kept paper instead of creating the duplicate anew.
@@ -241,7 +242,7 @@ def papers_merge(*, keep: Paper, duplicates) -> Paper:
     """Merge duplicates into `keep`: their votes (a member's two votes become one), tags, agenda
     items (one per meeting) and other MOVED_RELATIONS move to it, it takes the identifiers it lacks,
     and the duplicates are deleted (tombstones say into which paper). vote_count and the trending
-    score are recounted from the vote rows. ValidationError when nothing is left to merge.
+    score are recounted from the vote rows, comment_count from the visible comments. ValidationError when nothing is left to merge.
     """
     duplicate_ids = sorted({paper.pk for paper in duplicates} - {keep.pk})
     if not duplicate_ids:
@@ -266,8 +267,11 @@ def papers_merge(*, keep: Paper, duplicates) -> Paper:
                 setattr(keep, field, getattr(donor, field))
     keep.save()
     votes = Vote.objects.filter(paper=keep).count()
+    comments = apps.get_model("discussions.Comment").objects.filter(paper=keep).visible().count()
     Paper.objects.filter(pk=keep.pk).update(
-        vote_count=votes, trending_score=trending_score(vote_count=votes, created_at=keep.created_at)
+        vote_count=votes,
+        trending_score=trending_score(vote_count=votes, created_at=keep.created_at),
+        comment_count=comments,
     )
     keep.refresh_from_db()
     return keep

@@ -85,3 +85,17 @@ def test_deleting_a_paper_leaves_a_tombstone():
     paper_id = paper.pk
     paper.delete()
     assert PaperTombstone.objects.filter(paper_id=paper_id, merged_into_id=None).exists()
+
+
+def test_it_moves_comments_and_counts_only_the_visible_ones():
+    from discussions import services as discussions
+
+    keep, duplicate = PaperFactory(), PaperFactory()
+    author = UserFactory()
+    discussions.comment_create(author=author, target=keep, body="On the kept paper.")
+    discussions.comment_create(author=author, target=duplicate, body="On the duplicate.")
+    gone = discussions.comment_create(author=author, target=duplicate, body="Deleted soon.")
+    discussions.comment_delete(user=author, comment_id=gone.pk)
+    merged = papers_merge(keep=keep, duplicates=[duplicate])
+    assert merged.comments.count() == 3
+    assert merged.comment_count == 2

@@ -15,7 +15,8 @@ NONE_KNOWN = "Unknown query parameter: this endpoint takes none."
 
 
 def known_query_parameters(view) -> set[str]:
-    action = getattr(view, "action", None)
+    # A viewset's action, else (a plain APIView) the request's method: "get", "post", ...
+    action = getattr(view, "action", None) or view.request.method.lower()
     names = set(getattr(view, "extra_query_parameters", {}).get(action, ()))
     if action == "list" or action in getattr(view, "paged_actions", ()):
         paginator = getattr(view, "paginator", None)
