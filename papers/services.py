@@ -242,7 +242,8 @@ def papers_merge(*, keep: Paper, duplicates) -> Paper:
     """Merge duplicates into `keep`: their votes (a member's two votes become one), tags, agenda
     items (one per meeting) and other MOVED_RELATIONS move to it, it takes the identifiers it lacks,
     and the duplicates are deleted (tombstones say into which paper). vote_count and the trending
-    score are recounted from the vote rows, comment_count from the visible comments. ValidationError when nothing is left to merge.
+    score are recounted from the vote rows, comment_count from the visible comments. ValidationError
+    when nothing is left to merge.
     """
     duplicate_ids = sorted({paper.pk for paper in duplicates} - {keep.pk})
     if not duplicate_ids:

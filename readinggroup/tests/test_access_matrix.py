@@ -622,7 +622,16 @@ def test_organisers_remove_votes_in_the_admin_only_through_the_vote_service(clie
 VISITORS = ("anon", "private", "member", "member-private", "organiser")
 MEETING_FIELDS = {
     *("id", "title", "starts_at", "ends_at", "location", "status", "capacity", "rsvp_counts"),
-    *("my_rsvp", "agenda", "video_url", "slides_url", "recording_url", "web_url", "modified_at", "comment_count"),
+    *(
+        "my_rsvp",
+        "agenda",
+        "video_url",
+        "slides_url",
+        "recording_url",
+        "web_url",
+        "modified_at",
+        "comment_count",
+    ),
 }
 MEETING_MEMBERS_ONLY = {"video_url", "slides_url", "recording_url"}
 MEETING_DETAIL_MEMBERS_ONLY = {*MEETING_MEMBERS_ONLY, "notes", "notes_html"}
