@@ -190,11 +190,11 @@ def print_table(results: dict[tuple[str, str], dict[str, float]], vendor: str) -
     print("|" + "---|" * (len(columns) + 2))
     for (system, kind), row in results.items():
         cells = [f"{row[c]:.1f}" if c.endswith("ms") else f"{100 * row[c]:.1f}%" for c in columns]
-        name = f"ours ({vendor})" if system == "ours" else system
+        name = system.replace("ours", f"ours ({vendor})", 1)
         print(f"| {name} | {kind} | {' | '.join(cells)} |")
 
 
-def run(data: Path, distractors: Path, limit: int | None) -> None:
+def run(data: Path, distractors: Path, limit: int | None, semantic_weights: list[float]) -> None:
     known, tldrs = read_papers(data, "dev")
     others, _ = read_papers(distractors, "train")
     if limit:
@@ -219,9 +219,14 @@ def run(data: Path, distractors: Path, limit: int | None) -> None:
     connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
         ids = load_into_database(corpus)
+        from django.test import override_settings
+
         ours = our_search(ids)
-        for kind, asked in queries.items():
-            results[("ours", kind)] = score(asked, ours, f"ours {kind}")
+        for weight in semantic_weights:
+            system = "ours" if len(semantic_weights) == 1 else f"ours, semantic weight {weight}"
+            with override_settings(SEARCH_FUSION_WEIGHTS={"semantic": weight}):
+                for kind, asked in queries.items():
+                    results[(system, kind)] = score(asked, ours, f"{system} {kind}")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
     print_table(dict(sorted(results.items(), key=lambda item: (item[0][1], item[0][0]))), connection.vendor)
@@ -232,8 +237,21 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, required=True, help="SciTLDR jsonl of the papers to find (dev)")
     parser.add_argument("--distractors", type=Path, required=True, help="SciTLDR jsonl listed beside them")
     parser.add_argument("--limit", type=int, default=None, help="ask about the first N papers only")
+    parser.add_argument(
+        "--semantic-weights",
+        default="",
+        help="comma-separated fusion weights of the semantic ranking to compare (tuning, dev only)",
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
-    run(args.data, args.distractors, args.limit)
+    weights = [float(w) for w in args.semantic_weights.split(",") if w.strip()]
+    run(args.data, args.distractors, args.limit, weights or [_default_semantic_weight()])
+
+
+def _default_semantic_weight() -> float:
+    _setup_django()
+    from papers.search.ranking import _weights
+
+    return _weights()["semantic"]
 
 
 if __name__ == "__main__":

@@ -238,3 +238,24 @@ def source_queue_fetch(*, source_ids) -> int:
     for source_id in ids:
         enqueue(fetch_source, source_id, force=True)
     return len(ids)
+
+
+def paper_embed(*, paper_ids: list[int]) -> int:
+    """Store the embedding of each paper's title + abstract (papers.search); how many were written.
+
+    The vectors are computed outside the transaction; a paper whose abstract changes meanwhile
+    is queued again by that change, so its next embedding replaces this one.
+    """
+    from papers.search import embeddings, semantic  # numpy and the model load only here
+
+    papers = list(
+        Paper.objects.filter(pk__in=paper_ids).order_by("pk").values_list("pk", "title", "abstract")
+    )
+    if not papers:
+        return 0
+    vectors = embeddings.embed([embeddings.paper_text(title, abstract) for _, title, abstract in papers])
+    with transaction.atomic():
+        for (pk, _, _), vector in zip(papers, vectors, strict=True):
+            Paper.objects.filter(pk=pk).update(embedding=embeddings.to_bytes(vector))
+    semantic.bump_version()  # after the commit: every process reloads on its next search
+    return len(papers)

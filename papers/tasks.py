@@ -18,7 +18,7 @@ from django.db import OperationalError
 from outbox import enqueue_many
 from papers.fetching import paper_fetch_metadata, source_fetch_if_due, sources_due
 from papers.http import FetchError
-from papers.services import paper_summarise
+from papers.services import paper_embed, paper_summarise
 
 logger = logging.getLogger(__name__)
 
@@ -70,13 +70,29 @@ def summarise_papers(paper_ids: list[int]) -> int:
     return sum(paper_summarise(paper_id=paper_id) is not None for paper_id in paper_ids)
 
 
+@shared_task(**TASK_OPTIONS, **DB_RETRY)
+def embed_papers(paper_ids: list[int]) -> int:
+    """Store the search embeddings of a batch of new or changed papers (one model call)."""
+    return paper_embed(paper_ids=paper_ids)
+
+
+def queue_embeddings(paper_ids: list[int]) -> None:
+    """Queue search embeddings when the transaction commits, BATCH papers per task."""
+    from papers.search.embeddings import BATCH
+
+    batches = [paper_ids[start : start + BATCH] for start in range(0, len(paper_ids), BATCH)]
+    enqueue_many(embed_papers, [((batch,), {}) for batch in batches])
+
+
 def queue_summaries(paper_ids: list[int]) -> None:
-    """Queue summaries when the transaction commits: SUMMARY_TASK_BATCH papers per task.
+    """Queue summaries when the transaction commits: SUMMARY_TASK_BATCH papers per task; and
+    the papers' search embeddings, which change on the same occasions (new paper, new abstract).
 
     One paper per task for a slow backend (an LLM), so a batch never nears the
     time limit; a few dozen per task for the offline one, where publishing a
     message costs more than the summary.
     """
+    queue_embeddings(paper_ids)
     size = settings.SUMMARY_TASK_BATCH
     if size <= 1:
         enqueue_many(summarise_paper, [((paper_id,), {}) for paper_id in paper_ids])

@@ -25,7 +25,7 @@ STOPWORDS = frozenset(
 )
 
 _PG_SQL = """
-WITH terms AS (
+WITH terms AS MATERIALIZED (
   SELECT DISTINCT q FROM (
     SELECT plainto_tsquery('english', t) AS q FROM unnest(%(words)s::text[]) AS t
     UNION ALL
@@ -33,7 +33,7 @@ WITH terms AS (
   ) s WHERE numnode(q) > 0
 ),
 total AS (SELECT greatest(count(*), 1)::float8 AS n FROM papers_paper),
-stats AS (
+stats AS MATERIALIZED (
   SELECT q, ln(1 + (total.n - df + 0.5) / (df + 0.5)) AS idf
   FROM (SELECT q, (SELECT count(*) FROM papers_paper WHERE search_vector @@ terms.q) AS df FROM terms) c,
        total

@@ -1,5 +1,8 @@
 """One ranking for every surface: the lexical matches, PostgreSQL's typo-tolerant title
-matches, fused (papers.search.fusion) into one list of (paper id, score), best first."""
+matches and the semantic neighbours of the query's embedding, fused by reciprocal rank
+(papers.search.fusion) into one list of (paper id, score), best first.
+
+Phrases and exclusions are exact requests: such queries rank lexically only."""
 
 from django.conf import settings
 from django.db import connections
@@ -12,8 +15,22 @@ from papers.search.query import ParsedQuery
 TYPO_MAX_WORDS = 4
 
 
+# Tuned on the SciTLDR dev split only (bench.search_quality); see docs/search.md.
+DEFAULT_WEIGHTS = {"lexical": 1.0, "title_typo": 0.5, "semantic": 0.3}
+# Below this cosine similarity a neighbour is noise (a query of unknown words still has some).
+MIN_SIMILARITY = 0.2
+
+
 def _weights() -> dict[str, float]:
-    return {"lexical": 1.0, "title_typo": 0.5, **getattr(settings, "SEARCH_FUSION_WEIGHTS", {})}
+    return {**DEFAULT_WEIGHTS, **getattr(settings, "SEARCH_FUSION_WEIGHTS", {})}
+
+
+def _semantic(query: ParsedQuery, *, using: str, limit: int) -> list[int]:
+    if query.has_operators or not query.words:
+        return []
+    from papers.search import semantic  # numpy and the model load on the first search
+
+    return semantic.nearest(" ".join(query.words), using=using, limit=limit, min_similarity=MIN_SIMILARITY)
 
 
 def _title_typos(query: ParsedQuery, *, using: str, limit: int) -> list[int]:
@@ -37,4 +54,6 @@ def rank(query: ParsedQuery, *, using: str, limit: int) -> list[tuple[int, float
     lexical_ids = [pk for pk, _ in lexical.search(query, using=using, limit=limit)]
     rankings = [(weights["lexical"], lexical_ids)]
     rankings.append((weights["title_typo"], _title_typos(query, using=using, limit=limit)))
+    if weights["semantic"] > 0:
+        rankings.append((weights["semantic"], _semantic(query, using=using, limit=limit)))
     return fusion.fuse(rankings, limit=limit)
