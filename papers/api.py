@@ -85,6 +85,12 @@ class PaperSerializer(OrganiserFieldsMixin, serializers.ModelSerializer):
         help_text="Organisers only: who suggested it (their public name).",
     )
 
+    search_rank = serializers.FloatField(
+        read_only=True,
+        help_text="Only when searching (`q`): how well the paper matches, higher first; the list is "
+        "in this order unless `ordering` is given (papers.search, docs/search.md).",
+    )
+
     organiser_fields = ("status", "submitted_by")
 
     class Meta:
@@ -110,6 +116,7 @@ class PaperSerializer(OrganiserFieldsMixin, serializers.ModelSerializer):
             "source",
             "status",
             "submitted_by",
+            "search_rank",
         ]
         read_only_fields = fields
 
@@ -146,6 +153,8 @@ class PaperSerializer(OrganiserFieldsMixin, serializers.ModelSerializer):
         if self._shows_organiser_fields():
             data["status"] = paper.status
             data["submitted_by"] = paper.submitted_by.public_name if paper.submitted_by_id else None
+        if hasattr(paper, "search_rank"):
+            data["search_rank"] = paper.search_rank
         return data
 
     def _shows_organiser_fields(self) -> bool:

@@ -137,3 +137,15 @@ def test_the_full_text_indexes_keep_their_pending_lists_small():
             ("papers_paper_search", ["gin_pending_list_limit=128"]),
             ("papers_paper_title_trgm", ["gin_pending_list_limit=128"]),
         ]
+
+
+def test_the_api_gives_each_search_result_its_rank_and_the_schema_documents_it(api, member):
+    best = PaperFactory(title="Graph graph sheaves")
+    PaperFactory(title="Graph study")
+    results = api(member).get(LIST, {"q": "graph sheaves"}).json()["results"]
+    assert [p["id"] for p in results][0] == best.pk
+    assert results[0]["search_rank"] > results[1]["search_rank"] > 0
+    assert "search_rank" not in api(member).get(LIST).json()["results"][0]
+    schema = api(member).get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
+    paper = schema["components"]["schemas"]["Paper"]["properties"]
+    assert paper["search_rank"]["readOnly"] is True
