@@ -272,3 +272,18 @@ def test_suggest_requires_a_reference(client, member):
     client.force_login(member)
     response = client.post(reverse("papers:suggest"), {"reference": ""})
     assert response.status_code == 200 and "reference" in response.context["form"].errors
+
+
+def test_search_as_you_type_gets_the_results_block_only(client):
+    PaperFactory(title="Weather model")
+    response = client.get(
+        reverse("papers:search"),
+        {"q": "weathr wether weather"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="search-results",
+    )
+    content = response.content.decode()
+    assert "Weather model" in content.replace("<mark>", "").replace("</mark>", "")
+    assert 'role="search"' not in content and 'role="status"' in content
+    page = client.get(reverse("papers:search"), {"q": "weather"}).content.decode()
+    assert 'hx-target="#search-results"' in page and 'id="search-results"' in page
