@@ -1,5 +1,6 @@
 """One ranking for every surface: the lexical matches, PostgreSQL's typo-tolerant title
-matches and the semantic neighbours of the query's embedding, fused by reciprocal rank
+matches, papers by authors or with tags named in a short query (papers.search.names) and the
+semantic neighbours of the query's embedding, fused by reciprocal rank
 (papers.search.fusion) into one list of (paper id, score), best first.
 
 Phrases and exclusions are exact requests: such queries rank lexically only."""
@@ -7,7 +8,7 @@ Phrases and exclusions are exact requests: such queries rank lexically only."""
 from django.conf import settings
 from django.db import connections
 
-from papers.search import fusion, lexical
+from papers.search import fusion, lexical, names
 from papers.search.query import ParsedQuery
 
 # A typo is looked for in short queries only: a long description is found by its other
@@ -16,7 +17,7 @@ TYPO_MAX_WORDS = 4
 
 
 # Tuned on the SciTLDR dev split only (bench.search_quality); see docs/search.md.
-DEFAULT_WEIGHTS = {"lexical": 1.0, "title_typo": 0.5, "semantic": 0.3}
+DEFAULT_WEIGHTS = {"lexical": 1.0, "title_typo": 0.5, "names": 0.5, "semantic": 0.3}
 # Below this cosine similarity a neighbour is noise (a query of unknown words still has some).
 MIN_SIMILARITY = 0.2
 
@@ -54,6 +55,7 @@ def rank(query: ParsedQuery, *, using: str, limit: int) -> list[tuple[int, float
     lexical_ids = [pk for pk, _ in lexical.search(query, using=using, limit=limit)]
     rankings = [(weights["lexical"], lexical_ids)]
     rankings.append((weights["title_typo"], _title_typos(query, using=using, limit=limit)))
+    rankings.append((weights["names"], names.by_name(query, using=using, limit=limit)))
     if weights["semantic"] > 0:
         rankings.append((weights["semantic"], _semantic(query, using=using, limit=limit)))
     return fusion.fuse(rankings, limit=limit)

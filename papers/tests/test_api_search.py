@@ -6,7 +6,7 @@ from django.db import connection
 
 from papers.models import Paper
 from papers.selectors import paper_search
-from papers.tests.factories import PaperFactory
+from papers.tests.factories import PaperFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 LIST = "/api/v1/papers/"
@@ -101,7 +101,8 @@ def test_search_uses_the_stored_vector(django_assert_num_queries):
         cursor.execute("SELECT count(*) FROM papers_paper WHERE search_vector IS NULL")
         assert cursor.fetchone()[0] == 0
     list(paper_search(Paper.objects.all(), "graph"))  # loads this process's embeddings once
-    with django_assert_num_queries(3):  # the ranking, the typo-tolerant titles, the page
+    # The ranking, typo-tolerant titles, authors' and tags' names, the page.
+    with django_assert_num_queries(4):
         assert len(list(paper_search(Paper.objects.all(), "graph"))) == 1
 
 
@@ -149,3 +150,13 @@ def test_the_api_gives_each_search_result_its_rank_and_the_schema_documents_it(a
     schema = api(member).get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
     paper = schema["components"]["schemas"]["Paper"]["properties"]
     assert paper["search_rank"]["readOnly"] is True
+
+
+def test_authors_and_tag_names_are_searched_and_ranked_with_the_rest():
+    tag = TagFactory(name="Quantum chemistry")
+    by_name = PaperFactory(title="A method", authors=["Grace Hopperton"])
+    tagged = PaperFactory(title="Another method", tags=[tag])
+    in_title = PaperFactory(title="Hopperton sequences")
+    assert set(_search("hopperton")) == {by_name.pk, in_title.pk}
+    assert _search("quantum chemistry") == [tagged.pk]
+    assert by_name.pk in _search("grace hopperton")
