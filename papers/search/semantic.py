@@ -6,6 +6,7 @@ embeddings on its next search without a message of its own. Brute force reads th
 matrix (n x 256 float32: 100 MB at 100k papers) and is exact; measured in docs/search.md.
 """
 
+import logging
 import threading
 
 import numpy as np
@@ -13,17 +14,22 @@ from django.core.cache import cache
 
 from papers.search import embeddings
 
+logger = logging.getLogger(__name__)
 VERSION_KEY = "papers:search:embeddings-version"
 _lock = threading.Lock()
 _loaded: dict[str, object] = {"version": None, "ids": np.zeros(0, dtype=np.int64), "matrix": None}
 
 
 def bump_version() -> None:
-    """Call after embeddings changed (in the writer's process, after commit is fine too)."""
+    """Call after embeddings changed. A cache that is away only delays the reload: the
+    embeddings are written already, and the next bump (or a restart) reloads them."""
     try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.add(VERSION_KEY, 1, timeout=None)
+        try:
+            cache.incr(VERSION_KEY)
+        except ValueError:  # not there yet (or evicted)
+            cache.add(VERSION_KEY, 1, timeout=None)
+    except Exception:  # any cache backend's connection error
+        logger.warning("Could not bump the search embeddings' version in the cache", exc_info=True)
 
 
 def forget() -> None:

@@ -86,3 +86,16 @@ def test_the_model_loads_from_the_installed_package_without_downloading(monkeypa
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", no_download)
     embeddings._model.cache_clear()
     assert embeddings.embed(["a sentence"]).shape == (1, embeddings.EMBEDDING_DIMENSIONS)
+
+
+def test_embeddings_are_written_even_when_the_cache_is_away(monkeypatch):
+    from papers.search import semantic
+
+    def away(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(semantic.cache, "incr", away)
+    monkeypatch.setattr(semantic.cache, "add", away)
+    moe, _ = _papers()
+    assert paper_embed(paper_ids=[moe.pk]) == 1
+    assert Paper.objects.filter(pk=moe.pk, embedding__isnull=False).exists()
