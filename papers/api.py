@@ -98,6 +98,12 @@ class PaperSerializer(OrganiserFieldsMixin, serializers.ModelSerializer):
         help_text="Organisers only: who suggested it (their public name).",
     )
 
+    search_rank = serializers.FloatField(
+        read_only=True,
+        help_text="Only when searching (`q`): how well the paper matches, higher first; the list is "
+        "in this order unless `ordering` is given (papers.search, docs/search.md).",
+    )
+
     organiser_fields = ("status", "submitted_by")
 
     class Meta:
@@ -126,6 +132,7 @@ class PaperSerializer(OrganiserFieldsMixin, serializers.ModelSerializer):
             "submitted_by",
             "web_url",
             "modified_at",
+            "search_rank",
         ]
         read_only_fields = fields
 

@@ -81,7 +81,13 @@ class PaperFilterForm(forms.Form):
 
 class PaperFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        method="filter_q", max_length=200, label="Full-text search of title, TL;DR, keywords and abstract"
+        method="filter_q",
+        max_length=200,
+        label=(
+            "Search title, TL;DR, keywords and abstract: ranked (more and rarer words first, and "
+            'similar meaning), "a phrase", -excluded, or; an arXiv id or DOI finds that paper. '
+            "Results come best match first (search_rank) unless `ordering` is given"
+        ),
     )
     tag = django_filters.CharFilter(field_name="tags__slug", max_length=100, label="Tag slug")
     source = IdFilter(field_name="source_id", label="Source id")

@@ -12,8 +12,9 @@ from papers import normalise
 from papers.trending import trending_score
 
 # Columns that ordinary saves never write: the counters move only through the vote and
-# comment services' SQL, and PostgreSQL's trigger owns the search vector.
-DB_MANAGED_FIELDS = frozenset({"id", "vote_count", "trending_score", "search_vector", "comment_count"})
+# comment services' SQL, PostgreSQL's trigger owns the search vector, and the embedding task the
+# embedding.
+DB_MANAGED_FIELDS = frozenset({"id", "vote_count", "trending_score", "search_vector", "comment_count", "embedding"})
 http_url = URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// URL.")
 
 
@@ -152,7 +153,8 @@ class PaperManager(models.Manager.from_queryset(PaperQuerySet)):
     def get_queryset(self) -> PaperQuerySet:
         # PostgreSQL's trigger writes the search vector and only SQL reads it; writing it out
         # for each paper loaded cost PostgreSQL about as much as the rest of a list page's query.
-        return super().get_queryset().defer("search_vector")
+        # The embedding (1 KiB) is read only by papers.search.semantic, which asks for it.
+        return super().get_queryset().defer("search_vector", "embedding")
 
 
 class Paper(models.Model):
@@ -211,6 +213,10 @@ class Paper(models.Model):
     authors = models.ManyToManyField(Author, through="PaperAuthor", related_name="papers")
     tags = models.ManyToManyField(Tag, blank=True, related_name="papers")
     search_vector = SearchVectorField(null=True, editable=False)
+    # Title + abstract as EMBEDDING_DIMENSIONS float32s (papers.search.embeddings): raw bytes are
+    # a quarter of a JSON list's size and load into numpy without parsing. Written only by
+    # paper_embed (an UPDATE), so a save of a copy read earlier never writes back an old one.
+    embedding = models.BinaryField(null=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     modified_at = models.DateTimeField(auto_now=True)
 

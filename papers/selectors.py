@@ -1,13 +1,9 @@
 """Reads of papers: annotated querysets the API, the web pages and the admin share."""
 
-import re
-
 from django.apps import apps
-from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
 from django.db import connections
 from django.db.models import (
     BooleanField,
-    Case,
     Count,
     Exists,
     F,
@@ -17,11 +13,12 @@ from django.db.models import (
     Q,
     QuerySet,
     Value,
-    When,
 )
-from django.db.models.functions import Cast
+from django.db.models.expressions import RawSQL
 
 from papers.models import Paper, PaperAuthor, Tag, Vote
+from papers.search import query as search_query
+from papers.search import ranking as search_ranking
 
 # Each list order is an index-backed ORDER BY ending in the primary key, so
 # keyset (cursor) pagination is stable and never needs COUNT(*) or OFFSET.
@@ -61,63 +58,46 @@ def paper_list(*, user=None, order: str = "trending") -> QuerySet:
 
 # --- Search ---------------------------------------------------------------------------------------
 
-# websearch_to_tsquery's syntax: "a phrase", -excluded, or.
-WEBSEARCH_OPERATORS = re.compile(r'"|(?:^|\s)-\S|\bor\b', re.IGNORECASE)
-# Best-match order ranks at most this many matching papers: the most trending ones. Ranking
-# reads every candidate's search vector, so a common word ("learning") over a million papers
-# would otherwise rank hundreds of thousands of them for each page.
-SEARCH_CANDIDATES = 1000
-# Longer search words are cut to this length: no word of a title is longer, and the trigram match
-# of a 200-letter word took over a second on 10k papers before PostgreSQL had statistics.
-SEARCH_WORD_LENGTH = 64
-_LONG_WORD = re.compile(rf"(\S{{{SEARCH_WORD_LENGTH}}})\S+")
-
-
-def _rank_and_match(q: str, vendor: str) -> tuple:
-    """The search_rank expression and the match condition of a (stripped, non-empty) search."""
-    q = _LONG_WORD.sub(r"\1", q)
-    if vendor == "postgresql":
-        query = SearchQuery(q, config="english", search_type="websearch")
-        score = SearchRank(F("search_vector"), query)
-        matches = Q(search_vector=query)
-        if not WEBSEARCH_OPERATORS.search(q):
-            # Near-misses only for plain words: a phrase or an exclusion means exactly that.
-            score += TrigramWordSimilarity(q, "title")
-            matches |= Q(title__trigram_word_similar=q)
-        return Cast(score, FloatField()), matches
-    words = Q()
-    for word in q.split():
-        words &= Q(title__icontains=word) | Q(summary__icontains=word) | Q(abstract__icontains=word)
-    title_hit = Case(When(title__icontains=q, then=Value(1.0)), default=Value(0.0))
-    return Cast(title_hit, FloatField()), words
+# Search ranks at most this many papers, the best matches over the whole collection; filters
+# (tag, dates, discussed) then keep the ones they allow, in that order.
+SEARCH_CANDIDATES = 500
 
 
 def paper_search(papers: QuerySet, q: str) -> QuerySet:
-    """Papers matching a search, best first (annotated `search_rank`, ties by newest id);
-    for big result sets see best_matches_first.
+    """Papers matching a search, best first (annotated `search_rank`, ties by newest id).
 
-    On PostgreSQL: full-text search of the stored vector (title, keywords, TL;DR,
-    abstract; web-search syntax: "quoted phrases", or, -excluded), ranked; for
-    queries without that syntax also titles with words close to the query
-    (trigram word similarity), which catches typos the stemmer cannot. On SQLite:
-    every word must appear in the title, TL;DR or abstract.
+    Ranked, never all-or-nothing: papers with more and rarer query words first (BM25-style,
+    papers.search.lexical), typo-tolerant titles on PostgreSQL, fused by rank
+    (papers.search.ranking). `"a phrase"` is required, `-word` excluded, `or` accepted. An
+    arXiv id or a DOI alone finds that paper (else it is searched as words).
     """
-    q = q.strip()
-    if not q:
+    query = search_query.parse(q)
+    if not query.text:
         return papers
-    rank, matches = _rank_and_match(q, connections[papers.db].vendor)
-    return papers.annotate(search_rank=rank).filter(matches).order_by("-search_rank", "-id")
+    if query.is_lookup:
+        found = papers.filter(Q(arxiv_id=query.arxiv_id) if query.arxiv_id else Q(doi=query.doi))
+        if found.exists():
+            return found.annotate(search_rank=Value(1.0, output_field=FloatField())).order_by("-id")
+        query = search_query.parse(f'"{q.strip()}"')
+    ranked = search_ranking.rank(query, using=papers.db, limit=SEARCH_CANDIDATES)
+    if not ranked:
+        return papers.none().annotate(search_rank=Value(0.0, output_field=FloatField()))
+    # One CASE written out: Django's Case(When(...)) for SEARCH_CANDIDATES papers took longer
+    # to compile than the search took to run.
+    whens = " ".join(["WHEN %s THEN %s"] * len(ranked))
+    score = RawSQL(
+        f"CASE {connections[papers.db].ops.quote_name(Paper._meta.db_table)}.id {whens} ELSE 0.0 END",
+        [value for pair in ranked for value in pair],
+        output_field=FloatField(),
+    )
+    ids = [pk for pk, _ in ranked]
+    return papers.filter(pk__in=ids).annotate(search_rank=score).order_by("-search_rank", "-id")
 
 
 def best_matches_first(matched: QuerySet, papers: QuerySet, q: str) -> QuerySet:
-    """Best match first among the SEARCH_CANDIDATES most trending papers of `matched`
-    (paper_search with every other filter applied); `papers` is the unfiltered queryset
-    they came from, whose annotations and columns the page keeps."""
-    candidates = matched.order_by(*ORDERINGS["trending"]).values("pk")[:SEARCH_CANDIDATES]
-    rank, _ = _rank_and_match(q.strip(), connections[papers.db].vendor)
-    # The outer query finds the candidates by id: it must not repeat the filters, or
-    # PostgreSQL tests them (and the match) on every row of the table again.
-    return papers.filter(pk__in=candidates).annotate(search_rank=rank).order_by("-search_rank", "-id")
+    """`matched` (paper_search with every other filter applied) best match first. `papers`
+    and `q` are kept for the callers: the ranking already covers the whole collection."""
+    return matched.order_by("-search_rank", "-id")
 
 
 # --- API reads ------------------------------------------------------------------------------------

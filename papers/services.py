@@ -435,13 +435,23 @@ def paper_suggestion_withdraw(*, user, paper_id: int) -> None:
         paper.delete()
 
 
+def papers_queue_embeddings(*, paper_ids: list[int]) -> None:
+    """Queue search embeddings when the transaction commits, BATCH papers per task (one model call)."""
+    from papers.search.embeddings import BATCH
+
+    batches = [paper_ids[start : start + BATCH] for start in range(0, len(paper_ids), BATCH)]
+    enqueue_many("papers.tasks.embed_papers", [((batch,), {}) for batch in batches])
+
+
 def papers_queue_summaries(*, paper_ids: list[int]) -> None:
-    """Queue summaries when the transaction commits: SUMMARY_TASK_BATCH papers per task.
+    """Queue summaries when the transaction commits: SUMMARY_TASK_BATCH papers per task; and the
+    papers' search embeddings, which change on the same occasions (new paper, new abstract).
 
     One paper per task for a slow backend (an LLM), so a batch never nears the
     time limit; a few dozen per task for the offline one, where publishing a
     message costs more than the summary.
     """
+    papers_queue_embeddings(paper_ids=paper_ids)
     size = settings.SUMMARY_TASK_BATCH
     if size <= 1:
         enqueue_many("papers.tasks.summarise_paper", [((paper_id,), {}) for paper_id in paper_ids])
@@ -502,3 +512,24 @@ def source_queue_fetch(*, source_ids) -> int:
     for source_id in ids:
         enqueue("papers.tasks.fetch_source", source_id, force=True)
     return len(ids)
+
+
+def paper_embed(*, paper_ids: list[int]) -> int:
+    """Store the embedding of each paper's title + abstract (papers.search); how many were written.
+
+    The vectors are computed outside the transaction; a paper whose abstract changes meanwhile
+    is queued again by that change, so its next embedding replaces this one.
+    """
+    from papers.search import embeddings, semantic  # numpy and the model load only here
+
+    papers = list(
+        Paper.objects.filter(pk__in=paper_ids).order_by("pk").values_list("pk", "title", "abstract")
+    )
+    if not papers:
+        return 0
+    vectors = embeddings.embed([embeddings.paper_text(title, abstract) for _, title, abstract in papers])
+    with transaction.atomic():
+        for (pk, _, _), vector in zip(papers, vectors, strict=True):
+            Paper.objects.filter(pk=pk).update(embedding=embeddings.to_bytes(vector))
+    semantic.bump_version()  # after the commit: every process reloads on its next search
+    return len(papers)

@@ -17,7 +17,7 @@ from django.db import OperationalError
 
 from papers.fetching import paper_fetch_metadata, source_fetch_if_due, sources_due
 from papers.http import FetchError
-from papers.services import paper_metadata_failed, paper_summarise
+from papers.services import paper_embed, paper_metadata_failed, paper_summarise
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +67,12 @@ def summarise_paper(paper_id: int) -> str | None:
 def summarise_papers(paper_ids: list[int]) -> int:
     """Summarise a few papers in one task (cheap offline backends): one message instead of many."""
     return sum(paper_summarise(paper_id=paper_id) is not None for paper_id in paper_ids)
+
+
+@shared_task(**TASK_OPTIONS, **DB_RETRY)
+def embed_papers(paper_ids: list[int]) -> int:
+    """Store the search embeddings of a batch of new or changed papers (one model call)."""
+    return paper_embed(paper_ids=paper_ids)
 
 
 def metadata_retry_countdown(retries: int) -> float:

@@ -238,9 +238,11 @@ def suggestion_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class SearchView(PaperListMixin, ListView):
-    """Full-text search over listed papers (PostgreSQL), with the matching words marked."""
+    """Ranked search over listed papers (papers.selectors.paper_search), matching words marked."""
 
     template_name = "papers/search.html"
+    # Search-as-you-type (htmx, from the search box) replaces the whole results block.
+    results_template = "papers/_search_results.html"
     extra_context = {"nav": "search"}
     # Snippets come from the abstract where the database cannot mark them (papers.highlight).
     card_deferred_fields = ()
@@ -256,6 +258,11 @@ class SearchView(PaperListMixin, ListView):
         if not self.query:
             return Paper.objects.none()
         return with_headlines(self.filterset.qs, self.query)
+
+    def get_template_names(self) -> list[str]:
+        if self.request.htmx and self.request.htmx.target == "search-results":
+            return [self.results_template]
+        return super().get_template_names()
 
     def get_context_data(self, **kwargs):
         errors = [e for errors in self.filterset.form.errors.values() for e in errors]

@@ -18,6 +18,16 @@ def _fast_fetching(settings):
     settings.FETCH_RETRIES = 2
 
 
+@pytest.fixture(autouse=True)
+def _fresh_search_embeddings():
+    """Each test's papers have their own ids and embeddings: no matrix from an earlier test."""
+    from papers.search import semantic
+
+    semantic.forget()
+    yield
+    semantic.forget()
+
+
 def fixture_bytes(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 

@@ -90,3 +90,27 @@ def test_a_suggestion_arxiv_keeps_failing_ends_saying_so(transactional_db, redis
     # First try and METADATA_MAX_RETRIES more, each with the client's FETCH_RETRIES + 1 requests.
     assert len(httpserver.log) == 3 * 2
     assert not Paper.objects.listed().filter(pk=paper.pk).exists()
+
+
+def test_a_real_worker_embeds_new_papers_and_search_finds_one_by_a_paraphrase(
+    worker_queue, redis_url, httpserver
+):
+    from papers.selectors import paper_search
+
+    httpserver.expect_request("/api/query").respond_with_data(fixture_bytes("arxiv_page1.xml"))
+    source = SourceFactory(kind="arxiv", url=httpserver.url_for("/api/query"), auto_list=True)
+    sender = Celery("integration-test", broker=redis_url, set_as_current=False)
+    try:
+        sender.send_task(
+            "papers.tasks.fetch_source", args=[source.pk], kwargs={"force": True}, queue=worker_queue
+        )
+    finally:
+        sender.close()
+
+    def embedded() -> bool:
+        return Paper.objects.count() == 2 and not Paper.objects.filter(embedding__isnull=True).exists()
+
+    assert wait_for(embedded, DONE_SECONDS, 0.2), "the worker did not embed the new papers in time"
+    paraphrase = "inexpensive dispatch of tokens to specialist feedforward blocks"  # no word in common
+    found = list(paper_search(Paper.objects.listed(), paraphrase).values_list("arxiv_id", flat=True))
+    assert found[:1] == ["2403.01234"]
