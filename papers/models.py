@@ -14,7 +14,9 @@ from papers.trending import trending_score
 # Columns that ordinary saves never write: the counters move only through the vote and
 # comment services' SQL, PostgreSQL's trigger owns the search vector, and the embedding task the
 # embedding.
-DB_MANAGED_FIELDS = frozenset({"id", "vote_count", "trending_score", "search_vector", "comment_count", "embedding"})
+DB_MANAGED_FIELDS = frozenset(
+    {"id", "vote_count", "trending_score", "search_vector", "comment_count", "embedding"}
+)
 http_url = URLValidator(schemes=["http", "https"], message="Enter an http:// or https:// URL.")
 
 

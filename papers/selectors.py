@@ -6,7 +6,6 @@ from django.db.models import (
     BooleanField,
     Count,
     Exists,
-    F,
     FloatField,
     OuterRef,
     Prefetch,
