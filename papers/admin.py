@@ -238,7 +238,7 @@ class PaperAdmin(admin.ModelAdmin):
 
     @admin.display(description="published", ordering="published_at")
     def published(self, paper: Paper) -> str:
-        return date_format(paper.published_at, "j M Y")
+        return date_format(paper.published_at, "j M Y") if paper.published_at else "date unknown"
 
     @admin.display(description="trending score")
     def score(self, paper: Paper) -> str:
