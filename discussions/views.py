@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadReque
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from discussions import notifications, selectors, services
 from discussions.models import Comment
@@ -113,7 +113,7 @@ def comment_create(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def comment_reply(request: HttpRequest, pk: int) -> HttpResponse:
     """The form to answer a comment (prefilled with a quote when ?quote=1)."""
     comment = _comment(request, pk)
@@ -132,12 +132,12 @@ def comment_reply(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def comment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     comment = _comment(request, pk)
     if comment.author_id != request.user.pk:
         raise PermissionDenied("Only its author may edit a comment.")
-    if request.method == "GET":
+    if request.method != "POST":  # GET or HEAD: the form
         context = _form_context(request, action=request.path, body=comment.body, editing=comment)
         template = "discussions/_form.html" if request.htmx else "discussions/form_page.html"
         return vary_on_htmx(_render(request, template, context))
@@ -192,7 +192,7 @@ def subscription(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 
 
 @read_access
-@require_GET
+@require_safe
 def thread_new(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """What others posted since the cursor (?after=<comment id>): the poller's answer."""
     target = _target(request, kind, pk)
@@ -215,7 +215,7 @@ def thread_new(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 
 
 @read_access
-@require_GET
+@require_safe
 def index(request: HttpRequest) -> HttpResponse:
     """The Discussions page: the latest comments on every thread this visitor may read."""
     user = request.user
@@ -230,7 +230,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @read_access
-@require_GET
+@require_safe
 def member(request: HttpRequest, username: str) -> HttpResponse:
     """A member's page in discussions (where @mentions link): their name and latest comments."""
     person = get_object_or_404(get_user_model(), username=username, is_active=True)
@@ -239,7 +239,7 @@ def member(request: HttpRequest, username: str) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def member_search(request: HttpRequest) -> JsonResponse:
     """Members for @mention autocompletion: usernames and names, never e-mail addresses."""
     users = selectors.member_suggestions(prefix=request.GET.get("q", ""))
@@ -247,7 +247,7 @@ def member_search(request: HttpRequest) -> JsonResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def unread(request: HttpRequest) -> HttpResponse:
     """The navigation's badge (loaded by htmx after the page, so pages cost no extra query)."""
     count = selectors.unread_count(user=request.user)
@@ -257,7 +257,7 @@ def unread(request: HttpRequest) -> HttpResponse:
 # The signed token is the credential, and mail programs doing RFC 8058 one-click unsubscribe
 # POST without a CSRF token. A GET only shows the button (link scanners follow every URL).
 @csrf_exempt
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     try:
         user_id = notifications.read_unsubscribe_token(token)
@@ -285,7 +285,7 @@ def mail_toggle(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def comment_report(request: HttpRequest, pk: int) -> HttpResponse:
     """Report a comment to the organisers, with a reason (a page, so it works without JavaScript)."""
     comment = _comment(request, pk)

@@ -15,6 +15,8 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from knox.models import AuthToken
 
+from discussions.models import Report
+from discussions.services import comment_create
 from meetings.services import rsvp_set
 from meetings.tests.factories import AgendaItemFactory, MeetingFactory
 from members.models import Invitation, User
@@ -76,6 +78,12 @@ ROWS: dict[str, Callable[[User], object]] = {
     "meetings.Meeting": _meeting,
     "meetings.AgendaItem": lambda user: AgendaItemFactory(presenter=user),
     "meetings.RSVP": lambda user: rsvp_set(meeting=MeetingFactory(), user=user, answer="yes"),
+    "discussions.Comment": lambda user: comment_create(author=user, target=PaperFactory(), body="A note."),
+    "discussions.Report": lambda user: Report.objects.create(
+        comment=comment_create(author=user, target=PaperFactory(), body="Reported."),
+        reporter=user,
+        reason="spam",
+    ),
 }
 TARGETS = {
     "member": {},
