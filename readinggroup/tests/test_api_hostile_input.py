@@ -29,6 +29,7 @@ from django.urls import NoReverseMatch, reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
+from discussions.services import comment_create
 from meetings.tests.factories import AgendaItemFactory, MeetingFactory, RSVPFactory
 from papers.tests.factories import PaperFactory, TagFactory
 from readinggroup.rest.parsers import MAX_DEPTH, nesting_depth
@@ -139,7 +140,14 @@ def world(member, other_member):
     meetings = [MeetingFactory(capacity=3) for _ in range(2)]
     item = AgendaItemFactory(meeting=meetings[0], paper=papers[0], presenter=other_member)
     RSVPFactory(meeting=meetings[0], user=member)
-    return {"paper": papers[0].pk, "meeting": meetings[0].pk, "item": item.pk}
+    for gone in (PaperFactory(), PaperFactory()):  # two tombstones, so /papers/deleted/ pages too
+        gone.delete()
+    comments = [
+        comment_create(author=member, target=target, body=f"Comment {n}.")
+        for target in (papers[0], meetings[0])
+        for n in range(2)
+    ]
+    return {"paper": papers[0].pk, "meeting": meetings[0].pk, "item": item.pk, "comment": comments[0].pk}
 
 
 @pytest.fixture
@@ -169,7 +177,10 @@ def _operations(world: dict) -> list[dict]:
     operations = []
     for template, methods in schema["paths"].items():
         path = template.replace("{item_id}", str(world["item"]))
-        path = path.replace("{id}", str(world["meeting" if "/meetings/" in template else "paper"]))
+        kind = (
+            "comment" if "/comments/{id}" in template else "meeting" if "/meetings/" in template else "paper"
+        )
+        path = path.replace("{id}", str(world[kind]))
         for method, operation in methods.items():
             body = operation.get("requestBody", {}).get("content", {}).get("application/json")
             fields = list(_resolve(schema, body["schema"]).get("properties", {})) if body else []
