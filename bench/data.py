@@ -149,6 +149,7 @@ PAPER_COLUMNS = [
     *("summary_backend", "keywords", "categories", "published_at", "updated_at", "url", "pdf_url"),
     *("code_url", "status", "vote_count", "trending_score", "external_votes", "discussed_at"),
     *("submitted_by_id", "source_id", "created_at", "modified_at"),
+    *("comment_count", "metadata_pending", "metadata_error"),
 ]
 
 
@@ -208,6 +209,7 @@ def _paper_rows(plan: Plan, text: TextMaker, start: int, stop: int) -> Iterator[
             *(json.dumps(["cs.LG"]), created, None, f"https://arxiv.org/abs/{i}", "", ""),
             *(plan.status[i], votes, trending_score(vote_count=votes, created_at=created), 0),
             *(plan.discussed_at.get(i), None, None, created, created),
+            *(0, False, ""),
         )
 
 

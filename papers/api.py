@@ -98,8 +98,10 @@ class PaperSerializer(OrganiserFieldsMixin, serializers.ModelSerializer):
         help_text="Organisers only: who suggested it (their public name).",
     )
 
+    # Not read-only, but not required: the schema then marks it optional, as it is (sessions'
+    # members-only fields do the same; this serializer never reads input).
     search_rank = serializers.FloatField(
-        read_only=True,
+        required=False,
         help_text="Only when searching (`q`): how well the paper matches, higher first; the list is "
         "in this order unless `ordering` is given (papers.search, docs/search.md).",
     )

@@ -250,7 +250,11 @@ FEEDS_AND_EXPORTS = {
 def test_every_feed_the_url_conf_has_is_listed_here():
     from readinggroup import feeds_urls
 
-    assert {f"feeds:{pattern.name}" for pattern in feeds_urls.urlpatterns} <= set(FEEDS_AND_EXPORTS)
+    # A paper's comments feed is linked from that paper's discussion (checked in discussions/tests).
+    per_paper = {"feeds:paper-comments-atom"}
+    assert {f"feeds:{pattern.name}" for pattern in feeds_urls.urlpatterns} <= set(
+        FEEDS_AND_EXPORTS
+    ) | per_paper
 
 
 def _subscribe_links(page) -> list[str]:
