@@ -186,6 +186,10 @@ def _since_filter(comments: QuerySet, raw: str, request: Request) -> QuerySet:
     if moment is not None:
         if timezone.is_naive(moment):
             moment = timezone.make_aware(moment, UTC)
+        try:  # in UTC: PostgreSQL refuses offsets beyond ±15:59
+            moment = moment.astimezone(UTC)
+        except OverflowError:
+            raise exceptions.ValidationError({"since": [SINCE_HELP]}) from None
         return comments.filter(created_at__gt=moment)
     try:
         (last,), _ = decode_cursor(raw, SINCE_ORDER)

@@ -5,7 +5,6 @@ from datetime import datetime
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
-from django_filters.fields import IsoDateTimeField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import exceptions, serializers, viewsets
@@ -25,7 +24,7 @@ from readinggroup.rest.conditional import Validators
 from readinggroup.rest.errors import service_errors
 from readinggroup.rest.fields import WebUrlField
 from readinggroup.rest.pagination import KeysetPagination
-from readinggroup.rest.query import KnownQueryParameters
+from readinggroup.rest.query import KnownQueryParameters, UtcIsoDateTimeField
 
 BIGINT = 2**63 - 1
 WHEN = OpenApiParameter(
@@ -256,7 +255,7 @@ class MeetingViewSet(KnownQueryParameters, viewsets.ReadOnlyModelViewSet):
         params = self.request.query_params
         if "when" in params:
             raise exceptions.ValidationError({"updated_since": ["Leave out when with updated_since."]})
-        field = IsoDateTimeField()
+        field = UtcIsoDateTimeField()
         try:
             return field.clean(params["updated_since"])
         except DjangoValidationError as error:

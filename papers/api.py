@@ -22,7 +22,7 @@ from readinggroup.rest.conditional import Validators
 from readinggroup.rest.errors import Conflict, service_errors
 from readinggroup.rest.fields import WebUrlField
 from readinggroup.rest.pagination import KeysetPagination
-from readinggroup.rest.query import KnownQueryParameters
+from readinggroup.rest.query import KnownQueryParameters, UtcIsoDateTimeFilter
 from readinggroup.rest.throttles import SUGGEST_LIMITED, SuggestThrottle, seconds_to_wait
 
 BIGINT = 2**63 - 1
@@ -191,7 +191,7 @@ class TombstoneSerializer(serializers.Serializer):
 
 
 class TombstoneFilter(django_filters.FilterSet):
-    since = django_filters.IsoDateTimeFilter(
+    since = UtcIsoDateTimeFilter(
         field_name="deleted_at", lookup_expr="gte", label="Papers gone at or after this time (ISO 8601)."
     )
 

@@ -20,6 +20,7 @@ from drf_spectacular.utils import extend_schema_field
 from papers.models import Paper, Vote
 from papers.selectors import ORDERINGS, best_matches_first, paper_search
 from readinggroup.envparse import FALSE_WORDS, TRUE_WORDS
+from readinggroup.rest.query import UtcIsoDateTimeFilter
 
 ORDERING_CHOICES = [
     ("trending", "Trending: votes with time decay"),
@@ -107,7 +108,7 @@ class PaperFilter(django_filters.FilterSet):
         method="filter_ordering",
         label="Order (default: best match when searching, else trending)",
     )
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = UtcIsoDateTimeFilter(
         method="filter_updated_since",
         label=(
             "For syncing: papers changed at or after this time (ISO 8601, e.g. 2026-12-03T09:00:00Z), "

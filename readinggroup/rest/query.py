@@ -6,6 +6,11 @@ not filter. The names a view accepts are the ones its schema documents: its Filt
 paginator's (on actions that page), `extra_query_parameters` per action, and DRF's `format`.
 """
 
+from datetime import UTC
+
+from django import forms
+from django_filters import IsoDateTimeFilter
+from django_filters.fields import IsoDateTimeField
 from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
@@ -45,3 +50,21 @@ class KnownQueryParameters:
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
         reject_unknown_query_parameters(request, self)
+
+
+class UtcIsoDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time, given to the database in UTC: PostgreSQL refuses offsets beyond ±15:59
+    (a 500 for `+20:00`), and a time whose UTC form leaves years 1–9999 is a 400."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError("This time is out of range.", code="invalid") from None
+
+
+class UtcIsoDateTimeFilter(IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
