@@ -258,6 +258,7 @@ def _tag_rows(n: int, rng: random.Random) -> Iterator[tuple]:
 MEETING_COLUMNS = [
     *("id", "title", "starts_at", "ends_at", "location", "video_url", "status", "notes"),
     *("slides_url", "recording_url", "capacity", "created_at", "sequence", "updated_at"),
+    "comment_count",
 ]
 
 
@@ -387,7 +388,7 @@ def loaded() -> dict | None:
 
 def _load_sessions(plan: Plan, cursor) -> int:
     meetings, items = _sessions(plan, cursor)
-    _copy(cursor, "meetings_meeting", MEETING_COLUMNS, iter(meetings))
+    _copy(cursor, "meetings_meeting", MEETING_COLUMNS, ((*meeting, 0) for meeting in meetings))
     _copy(cursor, "meetings_agendaitem", ["meeting_id", "paper_id", '"order"'], iter(items))
     return len(meetings)
 

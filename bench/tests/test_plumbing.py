@@ -50,7 +50,7 @@ def test_l1_answers_the_same_pages_and_papers_as_the_api(loaded):
     client = Client()
     api_page = _get(client, "/api/v1/papers/?ordering=queue", member.api)
     l1_page = _get(client, f"/bench/l1/papers/?user={member.id}", {})
-    assert [_comparable(p) for p in l1_page["results"]] == api_page["results"]
+    assert [_comparable(p) for p in l1_page["results"]] == [_as_l1(p) for p in api_page["results"]]
     deep = fixtures.deep_positions()[0]
     after = f"{deep[0]},{deep[1]!r},{deep[2]}"
     api_deep = _get(client, f"/api/v1/papers/?ordering=queue&cursor={fixtures._cursor(deep)}", member.api)
@@ -59,7 +59,17 @@ def test_l1_answers_the_same_pages_and_papers_as_the_api(loaded):
     paper_id = api_page["results"][0]["id"]
     api_paper = _get(client, f"/api/v1/papers/{paper_id}/", member.api)
     l1_paper = _get(client, f"/bench/l1/papers/{paper_id}/?user={member.id}", {})
-    assert _comparable(l1_paper) == api_paper
+    assert _comparable(l1_paper) == _as_l1(api_paper)
+
+
+# Fields the API gained after L1's statement was written (sync, discussions): L1 stays the
+# reference for the cost of the core statement, so they are left out of the comparison.
+NOT_IN_L1 = {"web_url", "modified_at", "comment_count"}
+
+
+def _as_l1(paper: dict) -> dict:
+    assert NOT_IN_L1 <= set(paper)
+    return {key: value for key, value in paper.items() if key not in NOT_IN_L1}
 
 
 def test_the_l1_vote_moves_the_count_as_the_api_does(loaded):
