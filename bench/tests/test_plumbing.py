@@ -68,7 +68,7 @@ NOT_IN_L1 = {"web_url", "modified_at", "comment_count"}
 
 
 def _as_l1(paper: dict) -> dict:
-    assert NOT_IN_L1 <= set(paper)
+    assert set(paper) >= NOT_IN_L1
     return {key: value for key, value in paper.items() if key not in NOT_IN_L1}
 
 
