@@ -90,9 +90,10 @@ def test_a_task_whose_worker_is_killed_is_delivered_again_and_takes_effect_once(
         list(paper.authorships.order_by("position").values_list("author__name", flat=True)) == STANDIN_AUTHORS
     )
     assert Paper.objects.count() == 1
-    summaries = Message.objects.exclude(pk=message.pk)
-    assert [(m.task, m.run_count, m.done_at is not None) for m in summaries] == [
-        ("papers.tasks.summarise_papers", 1, True)
+    follow_ups = Message.objects.exclude(pk=message.pk).order_by("task")
+    assert [(m.task, m.run_count, m.done_at is not None) for m in follow_ups] == [
+        ("papers.tasks.embed_papers", 1, True),
+        ("papers.tasks.summarise_papers", 1, True),
     ]
     print(
         f"\nRELIABILITY worker-killed ({victim}): deliveries=2, effects=1 "
