@@ -51,7 +51,8 @@ def parse(body: bytes, *, doi: str) -> PaperRecord:
     title = plain_text(_first(message.get("title")))
     if not title:
         raise FetchError(f"The DOI metadata service has no title for {doi}", permanent=True)
-    authors = [a for a in map(_author, message.get("author") or []) if a]
+    listed = message.get("author")
+    authors = [a for a in map(_author, listed if isinstance(listed, list) else []) if a]
     # Abstracts come as JATS XML ("<jats:p>...</jats:p>"); keep the words.
     abstract = html_to_text(message.get("abstract") if isinstance(message.get("abstract"), str) else "")
     return PaperRecord(
