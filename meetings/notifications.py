@@ -24,7 +24,7 @@ from meetings.mailer import Mailer, Message
 from meetings.models import RSVP, AgendaItem, Meeting, Notice, NotificationPreference
 from meetings.selectors import meetings_starting_between, next_meeting, with_agenda
 from members.models import User
-from papers.models import Paper, Tag, TopicFollow
+from papers.models import Paper, TopicFollow
 from papers.topics import new_papers_by_followed_topic
 
 log = logging.getLogger(__name__)
@@ -246,13 +246,12 @@ def digest_key(now: datetime) -> str:
 
 def followed_sections(*, now: datetime) -> dict[int, list[dict]]:
     """Who follows which tags, and each followed tag's new papers this week: the digest's
-    "In topics you follow" section, in three queries for every member together."""
+    "In topics you follow" section, in four queries for every member together."""
     by_tag = new_papers_by_followed_topic(since=now - timedelta(days=7), until=now, limit=DIGEST_TOPIC_PAPERS)
-    names = dict(Tag.objects.filter(pk__in=by_tag).values_list("pk", "name"))
     follows: dict[int, list[dict]] = defaultdict(list)
-    rows = TopicFollow.objects.filter(tag_id__in=by_tag).order_by("tag__name", "tag_id")
+    rows = TopicFollow.objects.filter(tag_id__in=list(by_tag)).order_by("tag__name", "tag_id")
     for member_id, tag_id in rows.values_list("member_id", "tag_id"):
-        follows[member_id].append({"name": names[tag_id], "papers": by_tag[tag_id]})
+        follows[member_id].append(by_tag[tag_id])
     return follows
 
 

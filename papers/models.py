@@ -58,6 +58,9 @@ class Tag(models.Model):
     # (EMBEDDING_DIMENSIONS float32s each), written by papers.topics when the topic is saved.
     vector = models.BinaryField(null=True, editable=False)
     centre = models.BinaryField(null=True, editable=False)
+    centre_size = models.PositiveIntegerField(
+        default=0, editable=False, help_text="Papers the centre is the mean of."
+    )
 
     class Meta:
         ordering = ["name"]

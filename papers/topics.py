@@ -36,22 +36,27 @@ def _stored_vectors(papers: QuerySet) -> np.ndarray:
     return np.stack(rows) if rows else np.zeros((0, embeddings.EMBEDDING_DIMENSIONS), dtype=np.float32)
 
 
-def current_centre() -> np.ndarray:
-    recent = Paper.objects.filter(embedding__isnull=False).order_by("-pk")[:CENTRE_SAMPLE]
-    return collection_centre(_stored_vectors(recent))
+def current_centre() -> tuple[np.ndarray, int]:
+    """The collection's centre and how many papers it is the mean of."""
+    recent = _stored_vectors(Paper.objects.filter(embedding__isnull=False).order_by("-pk")[:CENTRE_SAMPLE])
+    return collection_centre(recent), len(recent)
 
 
-def topic_refresh(*, tag: Tag, centre: np.ndarray | None = None) -> bool:
+def topic_refresh(*, tag: Tag, centre: tuple[np.ndarray, int] | None = None) -> bool:
     """Compute and store a topic's vector from its description and seed papers; False (and no
     vector: nothing is assigned to it) for a category or a topic without a description."""
     if tag.kind != Tag.Kind.TOPIC or not tag.description.strip():
-        Tag.objects.filter(pk=tag.pk).update(vector=None, centre=None)
+        Tag.objects.filter(pk=tag.pk).update(vector=None, centre=None, centre_size=0)
         return False
-    centre = current_centre() if centre is None else centre
+    centre, size = current_centre() if centre is None else centre
     seeds = _stored_vectors(Paper.objects.filter(seeded_topics=tag, embedding__isnull=False))
     description = embeddings.embed([tag.description])[0]
     vector = topic_vector(description, centre, seeds)
-    stored = {"vector": embeddings.to_bytes(vector), "centre": embeddings.to_bytes(centre)}
+    stored = {
+        "vector": embeddings.to_bytes(vector),
+        "centre": embeddings.to_bytes(centre),
+        "centre_size": size,
+    }
     Tag.objects.filter(pk=tag.pk).update(**stored)
     seed_ids = list(tag.seed_papers.values_list("pk", flat=True))
     if seed_ids:  # an organiser's seed belongs to the topic by definition
@@ -65,18 +70,36 @@ def topics_refresh_all() -> int:
     return sum(topic_refresh(tag=tag, centre=centre) for tag in Tag.objects.filter(kind=Tag.Kind.TOPIC))
 
 
+def _topic_rows() -> list[tuple]:
+    topics = Tag.objects.filter(kind=Tag.Kind.TOPIC, vector__isnull=False).order_by("pk")
+    return list(topics.values_list("pk", "vector", "centre", "centre_size"))
+
+
+def _collection_outgrew(rows: list[tuple]) -> bool:
+    """Whether the embedded papers are now twice as many as the smallest centre was made of.
+
+    A topic saved on a young site has a centre of few papers (none at all on a new one, where
+    plain cosines would put every paper in every topic): the centre is made again as the
+    collection doubles, until it rests on CENTRE_SAMPLE papers. The count stops at the limit,
+    so on a large collection this costs nothing."""
+    smallest = min((size for *_, size in rows), default=CENTRE_SAMPLE)
+    if smallest >= CENTRE_SAMPLE:
+        return False
+    wanted = 2 * smallest + 1
+    return Paper.objects.filter(embedding__isnull=False)[:wanted].count() >= wanted
+
+
 def _topic_matrix() -> tuple[list[int], np.ndarray, np.ndarray]:
-    rows = list(
-        Tag.objects.filter(kind=Tag.Kind.TOPIC, vector__isnull=False)
-        .order_by("pk")
-        .values_list("pk", "vector", "centre")
-    )
+    rows = _topic_rows()
+    if _collection_outgrew(rows):
+        topics_refresh_all()
+        rows = _topic_rows()
     if not rows:
         empty = np.zeros((0, embeddings.EMBEDDING_DIMENSIONS), dtype=np.float32)
         return [], empty, empty
-    ids = [pk for pk, _, _ in rows]
-    vectors = np.stack([embeddings.from_bytes(vector) for _, vector, _ in rows])
-    centres = np.stack([embeddings.from_bytes(centre) for _, _, centre in rows])
+    ids = [pk for pk, *_ in rows]
+    vectors = np.stack([embeddings.from_bytes(vector) for _, vector, _, _ in rows])
+    centres = np.stack([embeddings.from_bytes(centre) for _, _, centre, _ in rows])
     return ids, vectors, centres
 
 
@@ -206,21 +229,23 @@ def followed_topic_ids(member) -> set[int]:
     return set(TopicFollow.objects.filter(member=member).values_list("tag_id", flat=True))
 
 
-def new_papers_by_followed_topic(*, since: datetime, until: datetime, limit: int) -> dict[int, list[Paper]]:
-    """For every followed tag, its listed papers added in [since, until), most votes first, at
-    most `limit` each: two queries for the whole digest, whatever the number of members."""
-    tags = Tag.objects.filter(follows__isnull=False).distinct()
+def new_papers_by_followed_topic(*, since: datetime, until: datetime, limit: int) -> dict[int, dict]:
+    """Every followed tag with new listed papers in (since, until]: {tag id: {"name", "papers"}},
+    most votes first, at most `limit` papers each; three queries whatever the number of members."""
+    names = dict(Tag.objects.filter(follows__isnull=False).distinct().values_list("pk", "name"))
     papers = (
         Paper.objects.listed()
-        .filter(created_at__gt=since, created_at__lte=until, tags__in=tags)
+        .filter(created_at__gt=since, created_at__lte=until, tags__in=list(names))
         .order_by("-vote_count", "-trending_score", "-id")
         .distinct()
         .prefetch_related("tags")
     )
-    wanted = set(tags.values_list("pk", flat=True))
-    grouped: dict[int, list[Paper]] = {}
+    grouped: dict[int, dict] = {}
     for paper in papers:
         for tag in paper.tags.all():
-            if tag.pk in wanted and len(grouped.setdefault(tag.pk, [])) < limit:
-                grouped[tag.pk].append(paper)
+            if tag.pk not in names:
+                continue
+            section = grouped.setdefault(tag.pk, {"name": names[tag.pk], "papers": []})
+            if len(section["papers"]) < limit:
+                section["papers"].append(paper)
     return grouped
