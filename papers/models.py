@@ -43,8 +43,11 @@ class Tag(models.Model):
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=100, unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TOPIC)
+    # Database defaults too: ingestion inserts category tags by naming their columns (papers.ingest).
     description = models.TextField(
         blank=True,
+        default="",
+        db_default="",
         help_text="For a topic: a sentence or two saying what belongs in it. The workers assign "
         "new papers whose abstracts are close to it (and to the seed papers).",
     )
@@ -59,7 +62,7 @@ class Tag(models.Model):
     vector = models.BinaryField(null=True, editable=False)
     centre = models.BinaryField(null=True, editable=False)
     centre_size = models.PositiveIntegerField(
-        default=0, editable=False, help_text="Papers the centre is the mean of."
+        default=0, db_default=0, editable=False, help_text="Papers the centre is the mean of."
     )
 
     class Meta:
