@@ -206,6 +206,9 @@ def test_invalid_requests_are_refused_in_the_documented_format(member, world, se
         "me_export",
         "me_tokens_list",
         "me_tokens_revoke",  # any token_key is well-formed: an unknown one is a 404
+        "tags_follow_retrieve",  # likewise any slug (and these take no body or query)
+        "tags_follow",
+        "tags_unfollow",
         "auth_logout",
         "auth_logout_all",
         "discussions_unread",
