@@ -28,7 +28,7 @@ from papers.services import (
     tag_get_or_create,
     tag_promote_keyword,
 )
-from papers.topics import State, assignments_decide, topic_refresh
+from papers.topics import State, assignments_decide, topic_refresh, topics_queue_reassignment
 from readinggroup.admin_actions import intermediate_form
 from readinggroup.rest.throttles import EXPORT_LIMITED, ExportThrottle, seconds_to_wait, try_again
 
@@ -432,8 +432,10 @@ class TagAdmin(admin.ModelAdmin):
 
     def save_related(self, request: HttpRequest, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
-        # After the seed papers are saved: the topic's vector takes them in.
-        topic_refresh(tag=form.instance)
+        # After the seed papers are saved: the topic's vector takes them in; then the workers
+        # go through the papers already here (new ones are assigned as they are embedded).
+        if topic_refresh(tag=form.instance):
+            topics_queue_reassignment()
 
 
 @admin.register(TopicAssignment)

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from outbox import enqueue
 from papers.models import Paper, Tag, TopicAssignment, TopicFollow
 from papers.search import embeddings
 from papers.topic_match import collection_centre, matches, topic_vector
@@ -136,6 +137,14 @@ def _store_assignments(pairs: list[tuple[int, int, float]]) -> int:
     TopicAssignment.objects.bulk_create(
         [TopicAssignment(paper_id=p, topic_id=t, score=score) for p, t, score in new], ignore_conflicts=True
     )
+    # Link only what is still suggested, rows locked: an organiser removing one of these at this
+    # moment waits for this commit and then takes the link off, or went first and is seen.
+    live = set(
+        TopicAssignment.objects.select_for_update()
+        .filter(paper_id__in={p for p, _, _ in new}, state=State.SUGGESTED)
+        .values_list("paper_id", "topic_id")
+    )
+    new = [(p, t, score) for p, t, score in new if (p, t) in live]
     through = Paper.tags.through
     through.objects.bulk_create([through(paper_id=p, tag_id=t) for p, t, _ in new], ignore_conflicts=True)
     # A new tag shows on the paper: apps syncing with ?updated_since= must see it changed.
@@ -145,16 +154,31 @@ def _store_assignments(pairs: list[tuple[int, int, float]]) -> int:
 
 def papers_assign_topics_all(*, progress: Callable[[int], None] | None = None) -> int:
     """Every embedded paper against every topic, ASSIGN_BATCH papers at a time; new assignments."""
-    embedded = Paper.objects.filter(embedding__isnull=False).order_by("pk")
     made, last = 0, 0
-    while batch := list(embedded.filter(pk__gt=last).values_list("pk", "embedding")[:ASSIGN_BATCH]):
-        ids = [pk for pk, _ in batch]
-        vectors = np.stack([embeddings.from_bytes(raw) for _, raw in batch])
-        made += papers_assign_topics(paper_ids=ids, vectors=vectors)
-        last = ids[-1]
+    while (step := papers_assign_topics_after(after=last)) is not None:
+        count, assigned, last = step
+        made += assigned
         if progress is not None:
-            progress(len(batch))
+            progress(count)
     return made
+
+
+def papers_assign_topics_after(*, after: int) -> tuple[int, int, int] | None:
+    """One step: the next ASSIGN_BATCH embedded papers with ids above `after`; (papers scored,
+    new assignments, last id), or None when no paper is left."""
+    embedded = Paper.objects.filter(embedding__isnull=False, pk__gt=after).order_by("pk")
+    batch = list(embedded.values_list("pk", "embedding")[:ASSIGN_BATCH])
+    if not batch:
+        return None
+    ids = [pk for pk, _ in batch]
+    vectors = np.stack([embeddings.from_bytes(raw) for _, raw in batch])
+    return len(batch), papers_assign_topics(paper_ids=ids, vectors=vectors), ids[-1]
+
+
+def topics_queue_reassignment() -> None:
+    """Queue the assignment of every embedded paper (a topic was saved), when the transaction
+    commits: the workers go through them a step at a time (papers.tasks.assign_topics)."""
+    enqueue("papers.tasks.assign_topics", 0)
 
 
 # --- Organisers' decisions ------------------------------------------------------------------------

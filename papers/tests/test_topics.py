@@ -201,6 +201,32 @@ def test_the_topic_list_links_to_the_suggestions_to_review(client, organiser):
     assert "Curiosity-driven exploration with sparse rewards, revisited" in review.content.decode()
 
 
+def test_saving_a_topic_in_the_admin_has_the_workers_assign_the_papers_already_here(
+    client, organiser, django_capture_on_commit_callbacks
+):
+    # Tasks run in-process in tests (always eager): the queued task goes through every paper.
+    papers = _papers()
+    client.force_login(organiser)
+    data = {"name": "Graphs", "slug": "graphs", "kind": "topic", "description": GRAPHS}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(reverse("admin:papers_tag_add"), data).status_code == 302
+    assert _topics_of(papers["molecules"]) == {"Graphs"}
+    assert not TopicAssignment.objects.exclude(paper=papers["molecules"]).exists()
+
+
+def test_the_assigning_task_goes_on_in_a_new_task_after_its_steps(monkeypatch):
+    from papers import tasks, topics
+
+    papers = _papers()
+    _topic("Graphs", GRAPHS)
+    monkeypatch.setattr(topics, "ASSIGN_BATCH", 2)
+    monkeypatch.setattr(tasks, "ASSIGN_STEPS_PER_TASK", 1)
+    TopicAssignment.objects.all().delete()
+    Paper.tags.through.objects.all().delete()
+    tasks.assign_topics.delay(0)  # eager: each step queues the next, five papers in three tasks
+    assert _topics_of(papers["molecules"]) == {"Graphs"}
+
+
 # --- The command --------------------------------------------------------------------------------
 
 
