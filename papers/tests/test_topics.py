@@ -350,3 +350,15 @@ def test_assigned_topics_show_on_cards_as_tags(client):
     page = client.get(reverse("papers:new")).content.decode()
     assert reverse("papers:tag", args=["reinforcement-learning"]) in page
     assert "Reinforcement learning" in client.get(agent.get_absolute_url()).content.decode()
+
+
+def test_following_through_the_api_runs_a_fixed_number_of_queries(api, member, django_assert_num_queries):
+    topic = TagFactory(name="Graphs", kind="topic", description=GRAPHS)
+    client = api(member)
+    url = f"/api/v1/tags/{topic.slug}/follow/"
+    client.get(url)  # the token's first use writes its last-used time
+    # Authentication, the tag, then get_or_create: a look-up, and an insert in a savepoint.
+    with django_assert_num_queries(7):
+        assert client.put(url).json() == {"following": True}
+    with django_assert_num_queries(4):
+        assert client.get(url).json() == {"following": True}
