@@ -7,66 +7,146 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('papers', '0011_paper_embedding'),
+        ("papers", "0011_paper_embedding"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='tag',
-            name='centre',
+            model_name="tag",
+            name="centre",
             field=models.BinaryField(null=True),
         ),
         migrations.AddField(
-            model_name='tag',
-            name='centre_size',
-            field=models.PositiveIntegerField(db_default=0, default=0, editable=False, help_text='Papers the centre is the mean of.'),
+            model_name="tag",
+            name="centre_size",
+            field=models.PositiveIntegerField(
+                db_default=0, default=0, editable=False, help_text="Papers the centre is the mean of."
+            ),
         ),
         migrations.AddField(
-            model_name='tag',
-            name='description',
-            field=models.TextField(blank=True, db_default='', default='', help_text='For a topic: a sentence or two saying what belongs in it. The workers assign new papers whose abstracts are close to it (and to the seed papers).'),
+            model_name="tag",
+            name="description",
+            field=models.TextField(
+                blank=True,
+                db_default="",
+                default="",
+                help_text="For a topic: a sentence or two saying what belongs in it. The workers assign new papers whose abstracts are close to it (and to the seed papers).",
+            ),
         ),
         migrations.AddField(
-            model_name='tag',
-            name='seed_papers',
-            field=models.ManyToManyField(blank=True, help_text='Optional: papers that typify the topic; their abstracts sharpen the matching.', related_name='seeded_topics', to='papers.paper'),
+            model_name="tag",
+            name="seed_papers",
+            field=models.ManyToManyField(
+                blank=True,
+                help_text="Optional: papers that typify the topic; their abstracts sharpen the matching.",
+                related_name="seeded_topics",
+                to="papers.paper",
+            ),
         ),
         migrations.AddField(
-            model_name='tag',
-            name='vector',
+            model_name="tag",
+            name="vector",
             field=models.BinaryField(null=True),
         ),
         migrations.CreateModel(
-            name='TopicAssignment',
+            name="TopicAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('suggested', 'Suggested'), ('confirmed', 'Confirmed'), ('removed', 'Removed')], default='suggested', max_length=16)),
-                ('score', models.FloatField(blank=True, help_text='Similarity when assigned; empty by hand.', null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('paper', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='topic_assignments', to='papers.paper')),
-                ('topic', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='papers.tag')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("suggested", "Suggested"),
+                            ("confirmed", "Confirmed"),
+                            ("removed", "Removed"),
+                        ],
+                        default="suggested",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "score",
+                    models.FloatField(
+                        blank=True, help_text="Similarity when assigned; empty by hand.", null=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "paper",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="topic_assignments",
+                        to="papers.paper",
+                    ),
+                ),
+                (
+                    "topic",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assignments",
+                        to="papers.tag",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['topic', 'state'], name='papers_assignment_topic_state')],
-                'constraints': [models.UniqueConstraint(fields=('paper', 'topic'), name='papers_assignment_once'), models.CheckConstraint(condition=models.Q(('state__in', ['suggested', 'confirmed', 'removed'])), name='papers_assignment_state_valid')],
+                "ordering": ["-created_at", "-id"],
+                "indexes": [models.Index(fields=["topic", "state"], name="papers_assignment_topic_state")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("paper", "topic"), name="papers_assignment_once"),
+                    models.CheckConstraint(
+                        condition=models.Q(("state__in", ["suggested", "confirmed", "removed"])),
+                        name="papers_assignment_state_valid",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TopicFollow',
+            name="TopicFollow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='topic_follows', to=settings.AUTH_USER_MODEL)),
-                ('tag', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='follows', to='papers.tag')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="topic_follows",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "tag",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="follows", to="papers.tag"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('member', 'tag'), name='papers_topic_follow_once')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("member", "tag"), name="papers_topic_follow_once")
+                ],
             },
         ),
     ]
