@@ -93,3 +93,14 @@ def test_l0_serves_the_captured_bytes(tmp_path, monkeypatch, settings):
     response = Client().get("/bench/l0/list_first/", headers=PROXY_HEADERS)
     assert response.content == b'{"a": 1}' and response["Content-Type"] == "application/json"
     reference._l0_bodies.cache_clear()
+
+
+def test_the_raw_insert_reference_writes_every_column_ingest_writes():
+    """The ingest reference names each column itself: a new column of the paper must be added
+    there too, or `make bench` fails at its ingest step (as it once did, after comment_count)."""
+    from bench.ingest import raw_insert, synthetic_pages
+    from papers.sources import arxiv
+
+    records = arxiv.parse(synthetic_pages(5)[0]).records
+    raw_insert(records, batch_size=100)
+    assert Paper.objects.filter(arxiv_id__in=[r.arxiv_id for r in records]).count() == len(records)
