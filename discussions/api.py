@@ -99,6 +99,8 @@ class CommentSerializer(serializers.Serializer):
     def get_body_html(self, comment: Comment) -> str:
         if not self._shown(comment):
             return ""
+        if hasattr(comment, "body_html"):  # a list's page: rendered once and cached (selectors.with_bodies)
+            return str(comment.body_html)
         urls = {
             m.user.username.lower(): selectors.member_url(m.user.username) for m in comment.mentions.all()
         }
@@ -279,7 +281,7 @@ class ThreadCommentsView(KnownQueryParameters, GenericAPIView):
         if comments:  # read in the app: seen
             target = Target(**{f"{'paper' if self.kind == 'papers' else 'meeting'}_id": int(id)})
             services.thread_mark_read(user=request.user, target=target, through=max(c.pk for c in comments))
-        data = self.get_serializer(comments, many=True).data
+        data = self.get_serializer(selectors.with_bodies(comments), many=True).data
         return Response(self.paginator.get_paginated_data(data))
 
     def post(self, request: Request, id: int) -> Response:
