@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from discussions.selectors import busiest_threads
 from meetings.mailer import Mailer, Message
 from meetings.models import RSVP, AgendaItem, Meeting, Notice, NotificationPreference
 from meetings.selectors import meetings_starting_between, next_meeting, with_agenda
@@ -33,6 +34,7 @@ REMINDER_LEAD = timedelta(hours=24)
 PRESENTER_LEAD = timedelta(days=3)
 DIGEST_PAPERS = 10
 DIGEST_TOPIC_PAPERS = 5  # new papers shown per followed topic
+DIGEST_THREADS = 5
 UNSUBSCRIBE_SALT = "meetings.unsubscribe"
 
 
@@ -236,6 +238,7 @@ def digest_content(*, now: datetime) -> dict:
         "new_papers": list(new_papers),
         "next_meeting": next_meeting(now),
         "needs_presenter": list(needs_presenter[:20]),
+        "busy_threads": busiest_threads(start=now - timedelta(days=7), end=now, limit=DIGEST_THREADS),
     }
 
 

@@ -7,6 +7,7 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import exceptions, mixins, serializers, status, viewsets
@@ -28,6 +29,7 @@ from readinggroup.rest.query import KnownQueryParameters, UtcIsoDateTimeFilter
 from readinggroup.rest.throttles import SUGGEST_LIMITED, SuggestThrottle, seconds_to_wait
 
 BIGINT = 2**63 - 1
+METADATA_STATES = ["fetched", "pending", "failed"]
 
 # --- Serializers ----------------------------------------------------------------------------------
 
@@ -108,7 +110,27 @@ class PaperSerializer(OrganiserFieldsMixin, serializers.ModelSerializer):
         "in this order unless `ordering` is given (papers.search, docs/search.md).",
     )
 
+    metadata_state = serializers.SerializerMethodField(
+        help_text=(
+            "Whether the paper's details (title, authors, date) are in: `fetched`; `pending` for a "
+            "suggestion whose details are on the way; `failed` when fetching them gave up (its "
+            "suggester can try again on the web page)."
+        )
+    )
+    metadata_error = serializers.CharField(
+        required=False,
+        help_text="Only for its suggester and organisers, when metadata_state is failed: why.",
+    )
+    metadata_failed_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Only for its suggester and organisers: when fetching the details gave up.",
+    )
+
     organiser_fields = ("status", "submitted_by")
+    # Why a suggestion failed is for who suggested it and the organisers (it may name a URL or
+    # an upstream error); everyone else sees metadata_state alone.
+    suggester_fields = ("metadata_error", "metadata_failed_at")
 
     class Meta:
         model = Paper
@@ -136,12 +158,30 @@ class PaperSerializer(OrganiserFieldsMixin, serializers.ModelSerializer):
             "submitted_by",
             "web_url",
             "modified_at",
+            "metadata_state",
+            "metadata_error",
+            "metadata_failed_at",
             "search_rank",
         ]
         read_only_fields = fields
 
     def get_discussed(self, paper: Paper) -> bool:
         return paper.discussed_at is not None
+
+    @extend_schema_field(serializers.ChoiceField(choices=METADATA_STATES))
+    def get_metadata_state(self, paper: Paper) -> str:
+        if not paper.metadata_pending:
+            return "fetched"
+        return "failed" if paper.metadata_error else "pending"
+
+    def to_representation(self, paper: Paper) -> dict:
+        data = super().to_representation(paper)
+        user = getattr(self.context.get("request"), "user", None)
+        suggester = user is not None and user.is_authenticated and paper.submitted_by_id == user.pk
+        if not (suggester or getattr(user, "is_organiser", False)):
+            for name in self.suggester_fields:
+                data.pop(name, None)
+        return data
 
 
 class SessionBriefSerializer(serializers.Serializer):

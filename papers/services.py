@@ -234,7 +234,10 @@ def _move_relation(moved: Moved, keep: Paper, duplicate_ids: list[int]) -> None:
     if moved.model == "meetings.AgendaItem":
         _keep_presenters(keep, drop)
     model.objects.filter(pk__in=drop).delete()
-    model.objects.filter(pk__in=move).update(**{moved.field: keep})
+    changes = {moved.field: keep}
+    if any(field.name == "modified_at" for field in model._meta.concrete_fields):
+        changes["modified_at"] = timezone.now()  # moved comments reach apps syncing the kept thread
+    model.objects.filter(pk__in=move).update(**changes)
 
 
 def _keep_presenters(keep: Paper, dropped_item_ids: list[int]) -> None:

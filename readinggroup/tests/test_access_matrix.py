@@ -656,13 +656,15 @@ SECRETS = {
 PAPER_FIELDS = {
     *("id", "title", "authors", "tags", "summary", "keywords", "published_at", "url", "pdf_url"),
     *("code_url", "arxiv_id", "doi", "vote_count", "has_voted", "external_votes", "discussed"),
-    *("discussed_at", "source", "web_url", "modified_at", "comment_count"),
+    *("discussed_at", "source", "web_url", "modified_at", "comment_count", "metadata_state"),
 }
 PAPER_DETAIL_FIELDS = {
     *PAPER_FIELDS,
     *("abstract", "categories", "arxiv_version", "updated_at", "summary_backend", "meetings"),
 }
 PAPER_ORGANISERS_ONLY = {"status", "submitted_by"}
+# Why fetching a suggestion's details failed: for its suggester and the organisers.
+PAPER_SUGGESTER_ONLY = {"metadata_error", "metadata_failed_at"}
 
 
 def _secrets(world: World) -> None:
@@ -723,7 +725,7 @@ def test_a_paper_shows_organisers_only_fields_to_organisers_alone(role, world, o
     if role == "private":
         assert (detail.status_code, listed.status_code, outcome(page)) == (401, 401, LOGIN)
         return
-    extra = PAPER_ORGANISERS_ONLY if role == "organiser" else set()
+    extra = PAPER_ORGANISERS_ONLY | PAPER_SUGGESTER_ONLY if role == "organiser" else set()
     assert set(detail.json()) == PAPER_DETAIL_FIELDS | extra
     row = next(p for p in listed.json()["results"] if p["id"] == world.paper.pk)
     assert set(row) == PAPER_FIELDS | extra
@@ -732,3 +734,16 @@ def test_a_paper_shows_organisers_only_fields_to_organisers_alone(role, world, o
     )
     # The page shows no field the API keeps from members (who suggested a paper is for organisers).
     assert page.status_code == 200 and SECRETS["offers"] not in page.content.decode()
+
+
+@pytest.mark.parametrize("role", ["member", "member-private"])
+def test_a_papers_suggester_sees_why_its_details_failed_and_nothing_organisers_only(
+    role, world, organiser, fast
+):
+    world.paper.submitted_by = world.member
+    world.paper.save()
+    api = _visitor(role, world, organiser, fast, api=True)
+    detail = api.get(reverse("api:paper-detail", args=[world.paper.pk])).json()
+    row = next(p for p in api.get(reverse("api:paper-list")).json()["results"] if p["id"] == world.paper.pk)
+    assert set(detail) == PAPER_DETAIL_FIELDS | PAPER_SUGGESTER_ONLY
+    assert set(row) == PAPER_FIELDS | PAPER_SUGGESTER_ONLY
