@@ -12,6 +12,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -19,6 +20,7 @@ from papers import services
 from papers.filters import PaperFilter
 from papers.models import Paper, PaperTombstone, Tag
 from papers.selectors import paper_browse, paper_detail_queryset, paper_tombstones, tag_counts
+from papers.topics import followed_topic_ids, topic_follow_set
 from readinggroup.rest.conditional import Validators
 from readinggroup.rest.errors import Conflict, service_errors
 from readinggroup.rest.fields import WebUrlField
@@ -245,7 +247,11 @@ class TagSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Tag
-        fields = ["slug", "name", "kind", "paper_count"]
+        fields = ["slug", "name", "kind", "description", "paper_count"]
+
+
+class TagFollowSerializer(serializers.Serializer):
+    following = serializers.BooleanField(help_text="Whether I follow this tag (its papers lead my digest).")
 
 
 # --- Conditional GET ------------------------------------------------------------------------------
@@ -433,6 +439,45 @@ class TagViewSet(KnownQueryParameters, mixins.ListModelMixin, viewsets.GenericVi
     serializer_class = TagSerializer
     pagination_class = KeysetPagination
     filterset_fields = ["kind"]
+    lookup_field = "slug"
 
     def get_queryset(self) -> QuerySet:
         return tag_counts()
+
+    @extend_schema(
+        methods=["GET"], operation_id="tags_follow_retrieve", summary="Do I follow this tag?", request=None
+    )
+    @extend_schema(
+        methods=["PUT"],
+        operation_id="tags_follow",
+        summary="Follow a tag or topic (idempotent)",
+        description="Its new papers come first in my weekly digest. An unknown slug is a 404.",
+        request=None,
+        responses={200: TagFollowSerializer},
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        operation_id="tags_unfollow",
+        summary="Stop following a tag (idempotent)",
+        request=None,
+        responses={200: TagFollowSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["get", "put", "delete"],
+        url_path="follow",
+        permission_classes=[IsAuthenticated],
+        pagination_class=None,
+        filterset_fields=None,
+        serializer_class=TagFollowSerializer,
+    )
+    def follow(self, request: Request, slug: str) -> Response:
+        # Any tag, with listed papers or not yet (tag_counts would leave a new topic out).
+        tag = Tag.objects.filter(slug=slug).first()
+        if tag is None:
+            raise exceptions.NotFound("No tag with this slug.")
+        if request.method == "GET":
+            following = tag.pk in followed_topic_ids(request.user)
+        else:
+            following = topic_follow_set(member=request.user, tag=tag, followed=request.method == "PUT")
+        return Response(TagFollowSerializer({"following": following}).data)

@@ -42,7 +42,7 @@ from members.invitations import make_token
 from members.models import Invitation
 from members.services import api_token_create
 from members.tests.factories import UserFactory
-from papers.models import Paper, Vote
+from papers.models import Paper, TopicAssignment, Vote
 from papers.services import paper_vote_set
 from papers.tests.factories import AuthorFactory, FetchRunFactory, PaperFactory, SourceFactory, TagFactory
 
@@ -99,6 +99,7 @@ MATRIX: dict[str, dict[str, tuple]] = {
     "papers:daily-day": {"GET": PUBLIC},
     "papers:tags": {"GET": PUBLIC},
     "papers:tag": {"GET": PUBLIC},
+    "papers:tag-follow": {"GET": ACTION_GET, "POST": ACTION_POST},
     "papers:search": {"GET": PUBLIC},
     "papers:suggest": {"GET": MEMBERS, "POST": (LOGIN, LOGIN, 302, 302, 302)},
     "papers:bibtex": {"GET": PUBLIC},
@@ -130,6 +131,8 @@ MATRIX: dict[str, dict[str, tuple]] = {
     "feeds:papers-new-atom": {"GET": PUBLIC},
     "feeds:queue-rss": {"GET": PUBLIC},
     "feeds:queue-atom": {"GET": PUBLIC},
+    "feeds:tag-rss": {"GET": PUBLIC},
+    "feeds:tag-atom": {"GET": PUBLIC},
     "feeds:meetings-rss": {"GET": PUBLIC},
     "feeds:meetings-atom": {"GET": PUBLIC},
     "feeds:paper-comments-atom": {"GET": (200, 404, 200, 200, 200)},  # public sites only
@@ -185,6 +188,7 @@ MATRIX: dict[str, dict[str, tuple]] = {
     "api:paper-detail": {"GET": API_READ, "DELETE": (401, 401, 405, 405, 405)},
     "api:paper-vote": {"GET": (405, 401, 405, 405, 405), "PUT": API_MEMBERS, "DELETE": API_MEMBERS},
     "api:tag-list": {"GET": API_READ},
+    "api:tag-follow": {"GET": API_MEMBERS, "PUT": API_MEMBERS, "DELETE": API_MEMBERS},
     "api:meeting-list": {"GET": API_READ},
     "api:meeting-detail": {"GET": API_READ},
     "api:meeting-rsvp": {"PUT": API_MEMBERS},
@@ -229,6 +233,7 @@ ADMIN_MODELS: dict[str, dict[str, tuple]] = {
     "papers_paper": {},
     "papers_author": {},
     "papers_tag": {},
+    "papers_topicassignment": {"add": SUPERUSER_ONLY},  # the workers assign; organisers decide
     "papers_source": {},
     "papers_vote": {"add": SUPERUSER_ONLY},  # votes change through the vote service only
     "papers_fetchrun": {"add": SUPERUSER_ONLY},  # written by fetches only
@@ -348,6 +353,7 @@ def _make_world(member, other_member, organiser) -> World:
         "papers_paper": paper.pk,
         "papers_author": AuthorFactory(name="Only Author").pk,
         "papers_tag": tag.pk,
+        "papers_topicassignment": TopicAssignment.objects.get(paper=paper, topic=tag).pk,  # tagged by hand
         "papers_source": SourceFactory().pk,
         "papers_vote": Vote.objects.get(user=member).pk,
         "papers_fetchrun": run.pk,
@@ -394,6 +400,10 @@ ARGS: dict[str, Callable[[World], list]] = {
     "papers:suggestion-withdraw": lambda w: [w.paper.pk],
     "papers:daily-day": lambda w: [f"{w.paper.published_at:%Y-%m-%d}"],
     "papers:tag": lambda w: [w.tag.slug],
+    "papers:tag-follow": lambda w: [w.tag.slug],
+    "feeds:tag-rss": lambda w: [w.tag.slug],
+    "feeds:tag-atom": lambda w: [w.tag.slug],
+    "api:tag-follow": lambda w: [w.tag.slug],
     "meetings:detail": lambda w: [w.meeting.pk],
     "meetings:rsvp": lambda w: [w.meeting.pk],
     "meetings:offer": lambda w: [w.meeting.pk, w.item.pk],
