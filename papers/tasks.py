@@ -17,6 +17,7 @@ from django.db import OperationalError
 
 from papers.fetching import paper_fetch_metadata, source_fetch_if_due, sources_due
 from papers.http import FetchError
+from papers.related import papers_relate
 from papers.services import paper_embed, paper_metadata_failed, paper_summarise
 
 logger = logging.getLogger(__name__)
@@ -73,6 +74,12 @@ def summarise_papers(paper_ids: list[int]) -> int:
 def embed_papers(paper_ids: list[int]) -> int:
     """Store the search embeddings of a batch of new or changed papers (one model call)."""
     return paper_embed(paper_ids=paper_ids)
+
+
+@shared_task(**TASK_OPTIONS, **DB_RETRY)
+def relate_papers(paper_ids: list[int]) -> int:
+    """Store the nearest listed papers of a batch of newly embedded papers (papers.related)."""
+    return papers_relate(paper_ids=paper_ids)
 
 
 def metadata_retry_countdown(retries: int) -> float:
