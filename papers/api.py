@@ -404,7 +404,8 @@ class PaperViewSet(KnownQueryParameters, viewsets.GenericViewSet):
         paper_id = _paper_id(pk)
         if not paper_visible(user=request.user).filter(pk=paper_id).exists():
             raise exceptions.NotFound("No paper with this id.")
-        return Response(RelatedPapersSerializer({"results": paper_related(paper_id)}).data)
+        data = {"results": paper_related(paper_id)}
+        return Response(RelatedPapersSerializer(data, context=self.get_serializer_context()).data)
 
     @extend_schema(
         methods=["PUT"],

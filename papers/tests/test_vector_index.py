@@ -60,7 +60,7 @@ def test_without_an_index_file_search_is_exact_by_brute_force(index_file):
 def _embedded_papers() -> tuple[Paper, Paper]:
     moe = PaperFactory(
         title="Sparse Routers for Mixture-of-Experts",
-        abstract="A router for mixture-of-experts layers whose cost grows with the square root of the experts.",
+        abstract="A router for mixture-of-experts layers whose cost grows with the root of the experts.",
     )
     other = PaperFactory(
         title="A Note on Calibration", abstract="Temperature scaling as a posterior correction."
