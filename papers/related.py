@@ -6,6 +6,7 @@ and the API read the stored rows in one query (papers.selectors.paper_related) a
 neighbours that stopped being listed since.
 """
 
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -81,8 +82,35 @@ def papers_relate(*, paper_ids: list[int]) -> int:
     found = neighbours(ids, vectors)
     # A paper deleted meanwhile would fail its foreign key: keep the ones still there.
     still_there = set(Paper.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    found = {pk: near for pk, near in found.items() if pk in still_there}
     try:
-        store({pk: near for pk, near in found.items() if pk in still_there})
-    except IntegrityError:  # a neighbour was deleted meanwhile: once more, without it
-        store({pk: near for pk, near in neighbours(ids, vectors).items() if pk in still_there})
+        store(found)
+        store(offered_to_neighbours(found))
+    except IntegrityError:  # a paper was deleted meanwhile: once more, without it
+        found = {pk: near for pk, near in neighbours(ids, vectors).items() if pk in still_there}
+        store(found)
     return len(still_there)
+
+
+def offered_to_neighbours(found: dict[int, list[tuple[int, float]]]) -> dict[int, list[tuple[int, float]]]:
+    """The new lists of older papers that a newly related listed paper enters: similarity is
+    symmetric, so a new paper near an older one may belong among the older one's ten too. Only
+    papers with a stored list are offered (the others get theirs when computed)."""
+    offers: dict[int, list[tuple[int, float]]] = defaultdict(list)
+    for pk in listed_among(set(found)):
+        for other, score in found[pk]:
+            if other not in found:
+                offers[other].append((pk, score))
+    current: dict[int, dict[int, float]] = defaultdict(dict)
+    rows = RelatedPaper.objects.filter(paper_id__in=list(offers)).values_list(
+        "paper_id", "related_id", "score"
+    )
+    for paper_id, related_id, score in rows:
+        current[paper_id][related_id] = score
+    changed = {}
+    for other, stored in current.items():
+        merged = {**stored, **dict(offers[other])}
+        best = sorted(merged.items(), key=lambda item: -item[1])[:RELATED_COUNT]
+        if {pk for pk, _ in best} != set(stored):
+            changed[other] = best
+    return changed

@@ -70,6 +70,22 @@ def test_at_most_ten_are_kept_and_recomputing_replaces_them():
     assert len(_related_ids(papers[0])) == len(papers) - 1 - 5
 
 
+def test_a_new_listed_paper_enters_the_lists_of_older_papers_it_is_near():
+    older = _topic_papers(ROUTING, RELATED_COUNT + 1)
+    paper_embed(paper_ids=[p.pk for p in older])
+    papers_relate(paper_ids=[p.pk for p in older])
+    first_before = _related_ids(older[0])
+    twin = PaperFactory(title=older[0].title, abstract=older[0].abstract)  # nearer than any
+    hidden_twin = PaperFactory(title=older[0].title, abstract=older[0].abstract, status=Paper.Status.HIDDEN)
+    paper_embed(paper_ids=[twin.pk, hidden_twin.pk])
+    papers_relate(paper_ids=[twin.pk, hidden_twin.pk])
+    after = _related_ids(older[0])
+    assert after[0] == twin.pk and after[1:] == first_before[:-1]  # the farthest made room
+    assert hidden_twin.pk not in after
+    ranks = RelatedPaper.objects.filter(paper=older[0]).order_by("rank").values_list("rank", flat=True)
+    assert list(ranks) == list(range(1, RELATED_COUNT + 1))
+
+
 def test_papers_without_an_embedding_get_none():
     paper = PaperFactory()
     assert papers_relate(paper_ids=[paper.pk, 10**9]) == 0
