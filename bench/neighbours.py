@@ -12,6 +12,7 @@ papers, extrapolated to n: stated as such). Figures only; nothing is asserted.
 """
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -153,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild-sample", type=int, default=20_000, help="papers searched to extrapolate")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--dir", default=tempfile.gettempdir(), help="where the index file is written")
+    parser.add_argument("--out", type=Path, help="also write the figures here as JSON (bench.run)")
     args = parser.parse_args(argv)
     if args.n < NEIGHBOURS + 1:
         parser.error(f"--n must be at least {NEIGHBOURS + 1}")
@@ -163,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(dir=args.dir) as scratch:
         args.dir = scratch
         figures = measure(args)
+    if args.out:
+        args.out.write_text(json.dumps(figures, indent=1) + "\n")
     print(f"papers                         {figures['n']:>12,}")
     print(f"build                          {figures['build_s']:>10.1f} s  ({figures['threads']} threads)")
     memory, size = figures["index_memory_mib"], figures["file_mib"]
