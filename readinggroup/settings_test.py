@@ -23,4 +23,4 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # refuses; tests that exercise login rate limiting turn it back on explicitly.
 AXES_ENABLED = False
 # No nearest-neighbour index unless a test builds one (a file in the checkout's var/ would be used).
-VECTOR_INDEX_PATH = Path(tempfile.mkdtemp(prefix="rg-vector-index-")) / "papers.usearch"  # noqa: F405
+VECTOR_INDEX_PATH = Path(tempfile.mkdtemp(prefix="rg-vector-index-")) / "papers.usearch"
