@@ -138,6 +138,20 @@ def _workers(size: dict) -> list[str]:
     ]
 
 
+def _neighbours(size: dict) -> list[str]:
+    n = size.get("neighbours")
+    if not n:
+        return []
+    return [
+        "",
+        f"Related papers (usearch index over {n['n']:,} synthetic 256-d vectors): build "
+        f"{n['build_s']:.0f} s, file {n['file_mib']:.0f} MiB; one paper's 10 neighbours p50 "
+        f"{n['query_p50_ms']:.2f} ms, p95 {n['query_p95_ms']:.2f} ms; recall@10 vs exact "
+        f"{n['recall_at_10']:.3f}; a worker adds 64 papers in {n['add_batch_s']:.2f} s; every paper's "
+        f"neighbours {n['rebuild_all_s_extrapolated']:.0f} s (extrapolated from {n['rebuild_sample']:,}).",
+    ]
+
+
 def _scaling(results: dict) -> list[str]:
     sizes = sorted(results["sizes"], key=int)
     if len(sizes) < 2:
@@ -180,6 +194,7 @@ def render(results: dict, before: dict | None = None) -> str:
             *_search(size),
             *_ingest(size),
             *_workers(size),
+            *_neighbours(size),
             "",
             "CPU share at peak (1.0 = one core):",
             "",

@@ -1,6 +1,6 @@
 """The whole benchmark, as `make bench` runs it: API, search, ingest and workers per data size.
 
-    python -m bench.run [--sizes 10000,100000,1000000] [--fresh] [--only list_first,detail]
+    python -m bench.run [--sizes 10000,100000,1000000] [--fresh] [--only list_first,detail] [--no-neighbours]
 
 Needs PostgreSQL, Redis, wrk (`apt-get install wrk`) and pgbench (PostgreSQL's client
 tools). It never touches the site's database: each size gets its own database, named
@@ -63,6 +63,12 @@ def add_measure_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", type=lambda s: set(s.split(",")), help="endpoints to measure, by name")
     parser.add_argument("--ingest", type=int, default=3000, help="papers per ingest round (0: skip)")
     parser.add_argument("--tasks", type=int, default=2000, help="no-op tasks for the worker bench (0: skip)")
+    parser.add_argument(
+        "--no-neighbours",
+        dest="neighbours",
+        action="store_false",
+        help="skip the related-papers index bench (bench.neighbours; synthetic vectors, no database)",
+    )
 
 
 def _forward(args) -> list[str]:
@@ -136,7 +142,13 @@ def run_size(papers: int, args, base_env_url: str, redis_url: str) -> dict:
         out = Path(tmp) / "size.json"
         command = [sys.executable, "-m", "bench.size", f"--papers={papers}", f"--out={out}", *_forward(args)]
         subprocess.run(command, env=env, cwd=ROOT, check=True)
-        return json.loads(out.read_text())
+        figures = json.loads(out.read_text())
+        if args.neighbours:
+            neighbours = Path(tmp) / "neighbours.json"
+            command = [sys.executable, "-m", "bench.neighbours", f"--n={papers}", f"--out={neighbours}"]
+            subprocess.run(command, env=env, cwd=ROOT, check=True)
+            figures["neighbours"] = json.loads(neighbours.read_text())
+        return figures
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,7 +19,14 @@ from rest_framework.response import Response
 from papers import services
 from papers.filters import PaperFilter
 from papers.models import Paper, PaperTombstone, Tag
-from papers.selectors import paper_browse, paper_detail_queryset, paper_tombstones, tag_counts
+from papers.selectors import (
+    paper_browse,
+    paper_detail_queryset,
+    paper_related,
+    paper_tombstones,
+    paper_visible,
+    tag_counts,
+)
 from papers.topics import followed_topic_ids, topic_follow_set
 from readinggroup.rest.conditional import Validators
 from readinggroup.rest.errors import Conflict, service_errors
@@ -207,6 +214,30 @@ class PaperDetailSerializer(PaperSerializer):
             "meetings",
         ]
         read_only_fields = fields
+
+
+class RelatedPaperSerializer(serializers.Serializer):
+    """One related paper: the paper's summary fields and how close it is."""
+
+    id = serializers.IntegerField(source="related.id")
+    title = serializers.CharField(source="related.title")
+    summary = serializers.CharField(source="related.summary", help_text="The TL;DR.")
+    keywords = serializers.ListField(source="related.keywords", child=serializers.CharField())
+    published_at = serializers.DateTimeField(source="related.published_at", allow_null=True)
+    url = serializers.CharField(source="related.url", help_text="The paper's page; may be empty.")
+    arxiv_id = serializers.CharField(source="related.arxiv_id", allow_null=True)
+    doi = serializers.CharField(source="related.doi", allow_null=True)
+    vote_count = serializers.IntegerField(source="related.vote_count")
+    comment_count = serializers.IntegerField(source="related.comment_count")
+    web_url = WebUrlField(source="related")
+    score = serializers.FloatField(
+        help_text="Cosine similarity of the two papers' embeddings (title + abstract), at most 1."
+    )
+    rank = serializers.IntegerField(help_text="1 for the nearest.")
+
+
+class RelatedPapersSerializer(serializers.Serializer):
+    results = RelatedPaperSerializer(many=True, help_text="Nearest first; at most 10.")
 
 
 class SuggestInputSerializer(serializers.Serializer):
@@ -402,6 +433,25 @@ class PaperViewSet(KnownQueryParameters, viewsets.GenericViewSet):
             raise Conflict(services.SUGGESTED_PENDING)
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(self.get_serializer(paper).data, status=code)
+
+    @extend_schema(
+        operation_id="papers_related",
+        summary="Related papers",
+        description=(
+            "The paper's nearest listed papers by the similarity of their titles and abstracts "
+            "(offline embeddings), nearest first, at most 10: computed by the workers after the "
+            "paper is embedded, so a new paper has none for a moment. Papers no longer listed are "
+            "left out. 404 for a paper one may not open."
+        ),
+        responses={200: RelatedPapersSerializer},
+    )
+    @action(detail=True, methods=["get"], url_path="related", pagination_class=None, filterset_class=None)
+    def related(self, request: Request, pk: str) -> Response:
+        paper_id = _paper_id(pk)
+        if not paper_visible(user=request.user).filter(pk=paper_id).exists():
+            raise exceptions.NotFound("No paper with this id.")
+        data = {"results": paper_related(paper_id)}
+        return Response(RelatedPapersSerializer(data, context=self.get_serializer_context()).data)
 
     @extend_schema(
         methods=["PUT"],

@@ -404,3 +404,24 @@ class PaperTombstone(models.Model):
 
     def __str__(self) -> str:
         return f"paper {self.paper_id} deleted at {self.deleted_at:%Y-%m-%d %H:%M}"
+
+
+class RelatedPaper(models.Model):
+    """One of a paper's nearest listed papers by embedding, with its cosine similarity and rank
+    (1 = nearest), written by the workers after the paper is embedded (papers.related). A
+    neighbour hidden later stays here until the next computation; pages filter it out."""
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="related_links")
+    related = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+    rank = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["paper", "rank"]
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "related"], name="papers_related_once"),
+            models.CheckConstraint(condition=~Q(paper=models.F("related")), name="papers_related_not_itself"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.paper_id} ~ {self.related_id} ({self.score:.3f})"

@@ -154,6 +154,20 @@ def paper_detail_queryset(*, user=None, papers: QuerySet | None = None) -> Query
     return _for_api(papers, user, detail=True).prefetch_related(Prefetch("meetings", queryset=sessions))
 
 
+def paper_related(paper) -> QuerySet:
+    """A paper's stored related papers (papers.related) that are listed now, nearest first, each
+    with its paper as `.related` (without the abstract): one query."""
+    from papers.models import RelatedPaper
+
+    links = RelatedPaper.objects.filter(paper=paper, related__status=Paper.Status.LISTED)
+    return (
+        links.filter(related__metadata_pending=False)
+        .select_related("related")
+        .defer("related__abstract", "related__search_vector", "related__embedding")
+        .order_by("rank")
+    )
+
+
 def tag_counts(*, kind: str | None = None) -> QuerySet:
     """Tags with the number of listed papers carrying them; tags without any are left out."""
     tags = Tag.objects.annotate(

@@ -533,9 +533,11 @@ def paper_embed(*, paper_ids: list[int]) -> int:
     to the topics they are close to (papers.topics); how many embeddings were written.
 
     The vectors are computed outside the transaction; a paper whose abstract changes meanwhile
-    is queued again by that change, so its next embedding replaces this one.
+    is queued again by that change, so its next embedding replaces this one. They go into this
+    host's nearest-neighbour index first (when it has one), so the papers' related papers,
+    queued with the write, find each other.
     """
-    from papers.search import embeddings, semantic  # numpy and the model load only here
+    from papers.search import embeddings, semantic, vector_index  # numpy and the model load only here
     from papers.topics import papers_assign_topics
 
     papers = list(
@@ -544,9 +546,12 @@ def paper_embed(*, paper_ids: list[int]) -> int:
     if not papers:
         return 0
     vectors = embeddings.embed([embeddings.paper_text(title, abstract) for _, title, abstract in papers])
+    ids = [pk for pk, _, _ in papers]
+    vector_index.add(ids, vectors)
     with transaction.atomic():
-        for (pk, _, _), vector in zip(papers, vectors, strict=True):
+        for pk, vector in zip(ids, vectors, strict=True):
             Paper.objects.filter(pk=pk).update(embedding=embeddings.to_bytes(vector))
+        enqueue("papers.tasks.relate_papers", ids)
     semantic.bump_version()  # after the commit: every process reloads on its next search
     # In the same task: the vectors are at hand, and a second message would only reload them.
     papers_assign_topics(paper_ids=[pk for pk, _, _ in papers], vectors=vectors)

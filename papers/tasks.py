@@ -17,6 +17,7 @@ from django.db import OperationalError
 
 from papers.fetching import paper_fetch_metadata, source_fetch_if_due, sources_due
 from papers.http import FetchError
+from papers.related import papers_relate
 from papers.services import paper_embed, paper_metadata_failed, paper_summarise
 from papers.topics import papers_assign_topics_after
 
@@ -94,6 +95,12 @@ def assign_topics(after: int) -> int:
         made += assigned
     assign_topics.delay(after)
     return made
+
+
+@shared_task(**TASK_OPTIONS, **DB_RETRY)
+def relate_papers(paper_ids: list[int]) -> int:
+    """Store the nearest listed papers of a batch of newly embedded papers (papers.related)."""
+    return papers_relate(paper_ids=paper_ids)
 
 
 def metadata_retry_countdown(retries: int) -> float:

@@ -28,6 +28,7 @@ from papers.models import Paper, Tag
 from papers.selectors import (
     paper_list,
     paper_queue,
+    paper_related,
     paper_visible,
     tag_counts,
     with_has_voted,
@@ -212,6 +213,11 @@ class PaperDetailView(ReadAccessMixin, DetailView):
         return with_list_relations(papers).prefetch_related(
             Prefetch("agenda_items", queryset=agenda, to_attr="agenda_list")
         )
+
+    def get_context_data(self, **kwargs):
+        # Listed papers only, whoever asks: the neighbours of a hidden paper are still ones
+        # every reader may open.
+        return super().get_context_data(related=list(paper_related(self.object)), **kwargs)
 
 
 @member_action

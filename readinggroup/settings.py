@@ -236,6 +236,9 @@ SUMMARY_LLM_TIMEOUT = env_int("SUMMARY_LLM_TIMEOUT", default=30)
 ARXIV_API_URL = env_str("ARXIV_API_URL", default="https://export.arxiv.org/api/query")
 # A paper's vote weight halves every this many days in the "trending" order.
 TRENDING_HALF_LIFE_DAYS = env_int("TRENDING_HALF_LIFE_DAYS", default=3)
+# The approximate nearest-neighbour index of the paper embeddings on this host's disk
+# (`manage.py build_vector_index`; papers.search.vector_index). Without the file, exact search.
+VECTOR_INDEX_PATH = Path(env_str("VECTOR_INDEX_PATH", default=str(VAR_DIR / "papers.usearch")))
 
 # --- Pipeline: fetching and summarising ------------------------------
 # Seconds, except FETCH_MAX_BYTES. See docs/sources-and-summaries.md.

@@ -1,6 +1,8 @@
 """Test settings: the real settings with fast hashing and in-memory side effects."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DEBUG", "true")
 
@@ -20,3 +22,5 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # Django's test client calls authenticate() without a request, which django-axes
 # refuses; tests that exercise login rate limiting turn it back on explicitly.
 AXES_ENABLED = False
+# No nearest-neighbour index unless a test builds one (a file in the checkout's var/ would be used).
+VECTOR_INDEX_PATH = Path(tempfile.mkdtemp(prefix="rg-vector-index-")) / "papers.usearch"

@@ -146,3 +146,36 @@ def test_a_real_worker_assigns_a_new_paper_to_the_topic_it_belongs_to(worker_que
     assert set(topic.papers.values_list("arxiv_id", flat=True)) == {"2403.01234"}
     assignment = TopicAssignment.objects.get()
     assert (assignment.paper.arxiv_id, assignment.state) == ("2403.01234", "suggested")
+
+
+def test_a_real_worker_embeds_new_papers_into_the_index_and_relates_them(
+    transactional_db, redis_url, tmp_path, httpserver
+):
+    from usearch.index import Index
+
+    from papers.models import RelatedPaper
+    from papers.search import vector_index
+
+    index_path = tmp_path / "papers.usearch"
+    vector_index.save(vector_index.new_index(), index_path)  # an empty index, as built on a new site
+    env = processes.app_env(tmp_path, REDIS_URL=redis_url, VECTOR_INDEX_PATH=str(index_path))
+    httpserver.expect_request("/api/query").respond_with_data(fixture_bytes("arxiv_page1.xml"))
+    source = SourceFactory(kind="arxiv", url=httpserver.url_for("/api/query"), auto_list=True)
+    with processes.celery_worker(env, tmp_path):
+        sender = Celery("integration-test", broker=redis_url, set_as_current=False)
+        try:
+            sender.send_task(
+                "papers.tasks.fetch_source",
+                args=[source.pk],
+                kwargs={"force": True},
+                queue=env["CELERY_TASK_DEFAULT_QUEUE"],
+            )
+        finally:
+            sender.close()
+        assert wait_for(lambda: RelatedPaper.objects.count() == 2, DONE_SECONDS, 0.2), (
+            "no related papers in time"
+        )
+    first, second = Paper.objects.order_by("pk")
+    pairs = set(RelatedPaper.objects.values_list("paper_id", "related_id", "rank"))
+    assert pairs == {(first.pk, second.pk, 1), (second.pk, first.pk, 1)}
+    assert sorted(Index.restore(str(index_path), view=True).keys) == [first.pk, second.pk]

@@ -173,8 +173,8 @@ def test_a_paper_page_runs_a_bounded_number_of_queries(client, member, django_as
     for _ in range(5):
         AgendaItemFactory(paper=paper)
     client.force_login(member)
-    # session, user, paper, authors, tags, agenda, comments, my subscription to the thread
-    with django_assert_max_num_queries(8):
+    # session, user, paper, authors, tags, agenda, related papers, comments, my subscription
+    with django_assert_max_num_queries(9):
         assert client.get(paper.get_absolute_url()).status_code == 200
 
 

@@ -11,7 +11,8 @@ class WebUrlField(serializers.Field):
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("help_text", "Its page on the web site.")
-        super().__init__(source="*", read_only=True, **kwargs)
+        kwargs.setdefault("source", "*")  # the object itself, or one it points to
+        super().__init__(read_only=True, **kwargs)
 
     def to_representation(self, obj) -> str:
         request = self.context.get("request")

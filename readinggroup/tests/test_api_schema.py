@@ -20,6 +20,7 @@ OPERATIONS = {
     ("get", "/api/v1/papers/"): "papers_list",
     ("post", "/api/v1/papers/"): "papers_suggest",
     ("get", "/api/v1/papers/{id}/"): "papers_retrieve",
+    ("get", "/api/v1/papers/{id}/related/"): "papers_related",
     ("put", "/api/v1/papers/{id}/vote/"): "papers_vote_set",
     ("delete", "/api/v1/papers/{id}/vote/"): "papers_vote_remove",
     ("get", "/api/v1/tags/"): "tags_list",

@@ -1,0 +1,62 @@
+import sys
+
+import numpy as np
+from django.core.management.base import BaseCommand
+from tqdm import tqdm
+
+from papers.models import Paper
+from papers.search import embeddings, vector_index
+
+
+def embedded_papers(ids: list[int] | None = None):
+    """(id, embedding bytes) of papers with an embedding, in id order, streamed."""
+    papers = Paper.objects.filter(embedding__isnull=False)
+    if ids is not None:
+        papers = papers.filter(pk__in=ids)
+    return papers.order_by("pk").values_list("pk", "embedding").iterator(chunk_size=2000)
+
+
+def read_vectors(rows, total: int, progress=None) -> tuple[np.ndarray, np.ndarray]:
+    """Ids and vectors of at most `total` (id, embedding bytes) rows; `progress(1)` after each."""
+    ids = np.empty(total, dtype=np.int64)
+    vectors = np.empty((total, embeddings.EMBEDDING_DIMENSIONS), dtype=np.float32)
+    count = 0
+    for pk, raw in rows:
+        vector = embeddings.from_bytes(raw)
+        if count < total and vector.shape == (embeddings.EMBEDDING_DIMENSIONS,):
+            ids[count], vectors[count] = pk, vector
+            count += 1
+        if progress is not None:
+            progress(1)
+    return ids[:count], vectors[:count]
+
+
+class Command(BaseCommand):
+    help = (
+        "Build this host's nearest-neighbour index of the paper embeddings (VECTOR_INDEX_PATH) from "
+        "the database; the workers keep it current afterwards."
+    )
+
+    def handle(self, *args, **options) -> None:
+        total = Paper.objects.filter(embedding__isnull=False).count()
+        with tqdm(total=total, desc="Reading", unit="paper", file=sys.stderr, disable=None) as bar:
+            ids, vectors = read_vectors(embedded_papers(), total, bar.update)
+        with tqdm(total=len(ids), desc="Indexing", unit="paper", file=sys.stderr, disable=None) as bar:
+            index = vector_index.build(ids, vectors, progress=bar.update)
+        with vector_index.writing() as path:
+            caught_up = self._catch_up(index, set(ids.tolist()))
+            vector_index.save(index, path)
+        self.stdout.write(
+            self.style.SUCCESS(f"Indexed {len(index)} paper(s) in {path} ({caught_up} embedded meanwhile).")
+        )
+
+    def _catch_up(self, index, indexed: set[int]) -> int:
+        """Add papers embedded while the index was built (their worker found the old file, or none)."""
+        embedded = Paper.objects.filter(embedding__isnull=False).values_list("pk", flat=True)
+        missing = [pk for pk in embedded.iterator(chunk_size=10_000) if pk not in indexed]
+        if not missing:
+            return 0
+        with tqdm(total=len(missing), desc="Catching up", file=sys.stderr, disable=None) as bar:
+            ids, vectors = read_vectors(embedded_papers(missing), len(missing), bar.update)
+        index.add(ids.astype(np.uint64), vectors)
+        return len(ids)
