@@ -8,6 +8,7 @@ matrix (n x 256 float32: 100 MB at 100k papers) and is exact; measured in docs/s
 
 import logging
 import threading
+from collections.abc import Collection
 
 import numpy as np
 from django.core.cache import cache
@@ -67,3 +68,20 @@ def nearest(text: str, *, using: str, limit: int, min_similarity: float) -> list
     top = np.argpartition(-similarity, count - 1)[:count]
     top = top[np.argsort(-similarity[top], kind="stable")]
     return [int(ids[i]) for i in top if similarity[i] >= min_similarity]
+
+
+def nearest_to_vector(
+    vector: np.ndarray, *, using: str, limit: int, exclude_ids: Collection[int] = ()
+) -> list[int]:
+    """Ids of the papers whose embeddings are closest to `vector` (cosine), best first, leaving
+    out `exclude_ids`. Exact, over the whole matrix: see the module's note on its cost."""
+    ids, matrix = _current(using)
+    if matrix is None or limit <= 0:
+        return []
+    similarity = matrix @ np.asarray(vector, dtype=np.float32)
+    if exclude_ids:
+        similarity[np.isin(ids, np.fromiter(exclude_ids, dtype=np.int64))] = -np.inf
+    count = min(limit, len(ids))
+    top = np.argpartition(-similarity, count - 1)[:count]
+    top = top[np.argsort(-similarity[top], kind="stable")]
+    return [int(ids[i]) for i in top if np.isfinite(similarity[i])]
