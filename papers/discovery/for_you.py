@@ -25,7 +25,12 @@ MAX_SIGNALS = 500  # a member's most recent signals that shape the profile
 NEIGHBOUR_CANDIDATES = 300  # papers nearest the profile, scored
 TRENDING_CANDIDATES = 100  # the group's most trending papers, scored too (new members see these)
 REASON_SIGNALS = 100  # the heaviest signals a card's "like …" line may name
+# A card names one of the member's papers only when it is at least this close (cosine): on a
+# handful of abstracts we wrote, pairs on one subject scored 0.36-0.41 with wordllama and pairs on
+# different subjects 0.06-0.29. Below it the paper is on the list for the group's trending.
+LIKE_MIN_SIMILARITY = 0.3
 
+DIMENSIONS = embeddings.EMBEDDING_DIMENSIONS
 TRENDING_REASON = "Trending in the group"
 LIKE_REASONS = {
     "presented": "Like “{title}”, which you presented",
@@ -76,7 +81,7 @@ def member_signals(user, *, using: str) -> list[Signal]:
         .annotate(at=F("created_at"), kind=_kind("commented")),
         Dismissal.objects.filter(user=user).annotate(at=F("created_at"), kind=_kind("dismissed")),
     ]
-    columns = [part.using(using).values_list("paper_id", "at", "kind") for part in parts]
+    columns = [part.using(using).order_by().values_list("paper_id", "at", "kind") for part in parts]
     rows = columns[0].union(*columns[1:], all=True).order_by("-at")[:MAX_SIGNALS]
     return [Signal(paper_id=paper_id, kind=kind, at=at) for paper_id, at, kind in rows]
 
@@ -108,18 +113,22 @@ def member_profile(user, signals: list[Signal], *, using: str) -> Profile:
     from papers.selectors import paper_visible
 
     ids = {signal.paper_id for signal in signals}
-    rows = paper_visible(user=user).using(using).filter(pk__in=ids).values_list("pk", "title", "embedding")
+    rows = (
+        []
+        if not ids
+        else paper_visible(user=user).using(using).filter(pk__in=ids).values_list("pk", "title", "embedding")
+    )
     papers = {pk: (title, vector) for pk, title, raw in rows if (vector := _vector(raw)) is not None}
     known = [signal for signal in signals if signal.paper_id in papers]
     now = timezone.now()
     weights = np.array([scoring.signal_weight(s.kind, (now - s.at).total_seconds() / 86400) for s in known])
-    vectors = np.array([papers[s.paper_id][1] for s in known]).reshape(len(known), -1)
+    vectors = np.array([papers[s.paper_id][1] for s in known]).reshape(len(known), DIMENSIONS)
     strongest: dict[int, tuple[float, str]] = {}
     for signal, weight in zip(known, weights, strict=True):
         if weight > 0 and weight > strongest.get(signal.paper_id, (0.0, ""))[0]:
             strongest[signal.paper_id] = (weight, signal.kind)
     named = sorted(strongest, key=lambda pk: -strongest[pk][0])[:REASON_SIGNALS]
-    named_vectors = np.array([papers[pk][1] for pk in named]).reshape(len(named), -1)
+    named_vectors = np.array([papers[pk][1] for pk in named]).reshape(len(named), DIMENSIONS)
     return Profile(
         vector=scoring.profile_vector(vectors, weights),
         titles=[papers[pk][0] for pk in named],
@@ -128,8 +137,8 @@ def member_profile(user, signals: list[Signal], *, using: str) -> Profile:
     )
 
 
-def _candidates(user, profile: Profile, acted_on: set[int], *, using: str) -> tuple[list, set[int]]:
-    """(id, trending score, embedding) of the candidates, and which came as the profile's neighbours."""
+def _candidates(user, profile: Profile, acted_on: set[int], *, using: str) -> list[tuple]:
+    """(id, trending score, embedding) of the profile's nearest papers and the most trending ones."""
     from papers.search import semantic
 
     eligible = _eligible(user, using=using).exclude(pk__in=acted_on)
@@ -143,34 +152,37 @@ def _candidates(user, profile: Profile, acted_on: set[int], *, using: str) -> tu
     rows = list(trending.values_list(*columns)[:TRENDING_CANDIDATES])
     if neighbours:
         rows += eligible.filter(pk__in=neighbours).values_list(*columns)
-    return rows, set(neighbours)
+    return rows
 
 
 def for_you(user, *, using: str = "default") -> list[Pick]:
     """The member's list, best first: at most FOR_YOU_LIMIT papers with a score and a reason."""
     signals = member_signals(user, using=using)
     profile = member_profile(user, signals, using=using)
-    rows, neighbours = _candidates(user, profile, {s.paper_id for s in signals}, using=using)
+    rows = _candidates(user, profile, {s.paper_id for s in signals}, using=using)
     if not rows:
         return []
-    zero = np.zeros(embeddings.EMBEDDING_DIMENSIONS, dtype=np.float32)
+    zero = np.zeros(DIMENSIONS, dtype=np.float32)
     vectors = np.array([v if (v := _vector(raw)) is not None else zero for _, _, raw in rows])
     scores = scoring.for_you_scores(profile.vector, vectors, np.array([row[1] for row in rows]))
     order = sorted(range(len(rows)), key=lambda i: (-scores[i], -rows[i][0]))[:FOR_YOU_LIMIT]
-    reasons = _reasons(profile, vectors[order], [rows[i][0] in neighbours for i in order])
+    reasons = _reasons(profile, vectors[order])
     return [
         Pick(paper_id=rows[i][0], score=float(scores[i]), reason=reason)
         for i, reason in zip(order, reasons, strict=True)
     ]
 
 
-def _reasons(profile: Profile, vectors: np.ndarray, similar: list[bool]) -> list[str]:
-    """ "Like X, which you voted for" (the member's signal most like the paper) for papers that came
-    as the profile's neighbours; the rest are there because the group reads them."""
-    if not profile.titles or not any(similar):
-        return [TRENDING_REASON] * len(similar)
-    closest = np.argmax(vectors @ profile.vectors.T, axis=1)
+def _reasons(profile: Profile, vectors: np.ndarray) -> list[str]:
+    """ "Like X, which you voted for", X the member's paper closest to the pick, when it is close
+    enough; otherwise the pick is there because the group reads it."""
+    if not profile.titles:
+        return [TRENDING_REASON] * len(vectors)
+    similarity = vectors @ profile.vectors.T  # candidates' rows may be zeros: never "like"
+    closest = np.argmax(similarity, axis=1)
     return [
-        LIKE_REASONS[profile.kinds[j]].format(title=profile.titles[j]) if is_similar else TRENDING_REASON
-        for j, is_similar in zip(closest, similar, strict=True)
+        LIKE_REASONS[profile.kinds[j]].format(title=profile.titles[j])
+        if similarity[row, j] >= LIKE_MIN_SIMILARITY
+        else TRENDING_REASON
+        for row, j in enumerate(closest)
     ]
