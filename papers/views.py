@@ -205,7 +205,8 @@ class PaperDetailView(ReadAccessMixin, DetailView):
 
     def get_queryset(self) -> QuerySet:
         # Listed papers; also the pending ones I suggested, and every paper for organisers.
-        papers = with_dismissed(with_has_voted(paper_visible(user=self.request.user), self.request.user))
+        user = self.request.user
+        papers = with_dismissed(with_has_voted(paper_visible(user=user), user), user)
         agenda = AgendaItem.objects.select_related("meeting", "presenter").order_by("-meeting__starts_at")
         return with_list_relations(papers).prefetch_related(
             Prefetch("agenda_items", queryset=agenda, to_attr="agenda_list")
