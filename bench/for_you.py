@@ -16,7 +16,12 @@ Two parts, because only one of them grows with the collection:
    step that reads every paper. papers.search.semantic.nearest_to_vector on this branch is exact
    (a matrix-vector product); the ANN index of the related-papers work replaces it.
 
-Prints one line per figure (milliseconds: median and 95th percentile over `--rounds`).
+Prints one line per figure (milliseconds: median and 95th percentile over `--rounds`): wall time
+in all (`total`), in SQL statements (`sql`, the database's time and the round trips), in the
+neighbour search (`neighbours`), the rest in Python (`python`), and the CPU time of this process
+(`cpu`: what a web worker spends, whatever else the machine runs). Run it with
+OPENBLAS_NUM_THREADS=1, as a web worker of its own per core would: on a busy machine numpy's
+threads otherwise wait for each other.
 """
 
 import argparse
@@ -138,17 +143,17 @@ def measure_member(user, rounds: int) -> dict[str, list[float]]:
     from papers.models import Paper
     from papers.selectors import paper_for_you, with_has_voted, with_list_relations
 
-    figures: dict[str, list[float]] = {"total": [], "sql": [], "neighbours": [], "python": []}
+    figures: dict[str, list[float]] = {"total": [], "sql": [], "neighbours": [], "python": [], "cpu": []}
     for _ in range(rounds + 1):
         sql, neighbours = [0.0], [0.0]
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         with sql_time(sql), neighbour_time(neighbours):
             papers = with_list_relations(with_has_voted(Paper.objects.listed(), user))
             page = list(paper_for_you(papers, user=user)[:20])
-        total = time.perf_counter() - started
+        total, cpu = time.perf_counter() - started, time.process_time() - cpu
         assert page, "an empty list measures nothing"
         for name, value in zip(
-            figures, (total, sql[0], neighbours[0], total - sql[0] - neighbours[0]), strict=True
+            figures, (total, sql[0], neighbours[0], total - sql[0] - neighbours[0], cpu), strict=True
         ):
             figures[name].append(value)
     return {name: values[1:] for name, values in figures.items()}  # the first loads the matrix

@@ -113,11 +113,11 @@ def best_matches_first(matched: QuerySet, papers: QuerySet, q: str) -> QuerySet:
 def paper_for_you(papers: QuerySet, *, user) -> QuerySet:
     """`papers` (listed ones, filtered as the caller likes) in the member's "for you" order: annotated
     `for_you_score` (higher first) and `for_you_reason` (the line a card shows), ties by newest id.
-    Only papers of the member's list (papers.discovery.for_you) remain.
+    Only papers of the member's list (papers.discovery.for_you, cached a few minutes) remain.
     """
-    from papers.discovery.for_you import for_you
+    from papers.discovery.for_you import cached_for_you
 
-    picks = for_you(user, using=papers.db)
+    picks = cached_for_you(user, using=papers.db)
     if not picks:
         none = papers.none().annotate(for_you_score=Value(0.0, output_field=FloatField()))
         return none.annotate(for_you_reason=Value("", output_field=CharField())).order_by(
@@ -135,7 +135,8 @@ def paper_for_you(papers: QuerySet, *, user) -> QuerySet:
         [value for pick in picks for value in (pick.paper_id, pick.reason)],
         output_field=CharField(),
     )
-    mine = papers.filter(pk__in=[pick.paper_id for pick in picks])
+    # The list may be minutes old (cached): a session marked done since then took papers off it.
+    mine = papers.filter(pk__in=[pick.paper_id for pick in picks], discussed_at__isnull=True)
     return mine.annotate(for_you_score=score, for_you_reason=reason).order_by("-for_you_score", "-id")
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from outbox import enqueue, enqueue_many
 from papers import normalise
+from papers.discovery import forget_for_you
 from papers.models import Dismissal, Paper, PaperTombstone, Source, Tag, Vote, tag_slug
 from papers.selectors import paper_visible
 from papers.signals import papers_visibility_changed
@@ -87,6 +88,7 @@ def _vote_set(*, user, paper_id: int, voted: bool) -> VoteState:
             count_sql = _COUNT_DOWN
         if changed:
             cursor.execute(count_sql, [now, paper_id])
+            forget_for_you(user.pk)  # the vote is a signal of theirs, and the paper leaves the list
         else:
             cursor.execute(_READ_COUNT, [paper_id])
         row = cursor.fetchone()
@@ -115,6 +117,7 @@ def paper_dismiss_set(*, user, paper_id: int, dismissed: bool) -> DismissalState
     """
     if not paper_visible(user=user).filter(pk=paper_id).exists():
         raise Paper.DoesNotExist(f"No paper with id {paper_id}.")
+    forget_for_you(user.pk)
     if dismissed:
         # A concurrent dismissal of the same paper by the same member is the same wish: ignored.
         Dismissal.objects.bulk_create([Dismissal(user=user, paper_id=paper_id)], ignore_conflicts=True)

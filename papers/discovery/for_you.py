@@ -4,20 +4,22 @@ papers.discovery.scoring.
 Computed when asked, not stored by a periodic task: every step reads a bounded number of rows
 whatever the size of the collection (the member's latest MAX_SIGNALS signals, the profile's
 NEIGHBOUR_CANDIDATES nearest papers from the embedding index, the TRENDING_CANDIDATES most
-trending ones), so the cost does not grow with the papers; a stored list would be stale after
-every vote and dismissal, which is exactly when a member looks again. Measured in
-docs/performance.md ("For you").
+trending ones), so the cost does not grow with the papers; a list stored by a periodic task would
+be stale after every vote and dismissal, which is exactly when a member looks again. The result
+is cached a few minutes per member (cached_for_you) and dropped by the member's own votes and
+dismissals. Measured in docs/performance.md ("For you").
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
+from django.core.cache import cache
 from django.db.models import Exists, F, OuterRef, QuerySet, Value
 from django.db.models.fields import CharField
 from django.utils import timezone
 
-from papers.discovery import FOR_YOU_LIMIT, scoring
+from papers.discovery import FOR_YOU_CACHE_SECONDS, FOR_YOU_LIMIT, for_you_cache_key, scoring
 from papers.models import Dismissal, Paper, Vote
 from papers.search import embeddings
 
@@ -176,6 +178,16 @@ def for_you(user, *, using: str = "default") -> list[Pick]:
         Pick(paper_id=rows[i][0], score=float(scores[i]), reason=reason)
         for i, reason in zip(order, reasons, strict=True)
     ]
+
+
+def cached_for_you(user, *, using: str = "default") -> list[Pick]:
+    """for_you, kept FOR_YOU_CACHE_SECONDS in the shared cache (papers.discovery)."""
+    key = for_you_cache_key(user.pk)
+    picks = cache.get(key)
+    if picks is None:
+        picks = for_you(user, using=using)
+        cache.set(key, picks, FOR_YOU_CACHE_SECONDS)
+    return picks
 
 
 def _reasons(profile: Profile, vectors: np.ndarray) -> list[str]:

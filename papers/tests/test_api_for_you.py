@@ -1,9 +1,12 @@
 """`GET /api/v1/papers/?ordering=for_you` and `POST|DELETE /api/v1/papers/{id}/dismiss/`."""
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 
 from members.tests.factories import UserFactory
+from papers.discovery import for_you_cache_key
 from papers.filters import FOR_YOU_NEEDS_MEMBER
 from papers.models import Dismissal, Paper
 from papers.tests.factories import PaperFactory, TagFactory
@@ -70,19 +73,48 @@ def test_the_list_takes_the_same_queries_at_any_page_size(
     vote(member, *group["A"][:2])
     client = api(member)
     client.get(FOR_YOU)  # the process loads the papers' embeddings once
+    cache.delete(for_you_cache_key(member.pk))
     # token+member, their tokens; my signals, their papers, trending candidates, the profile's
     # neighbours; the page, its authors, its tags.
     with django_assert_num_queries(9):
         response = client.get(PAPERS, {"ordering": "for_you", "page_size": page_size})
     assert len(response.json()["results"]) == page_size
+    with django_assert_num_queries(5):  # the list is cached: the next page is a list page
+        client.get(response.json()["next"])
 
 
-def test_a_new_member_takes_one_query_less(api, group, django_assert_num_queries):
-    client = api(UserFactory())
+def test_a_new_member_takes_two_queries_less(api, group, django_assert_num_queries):
+    newcomer = UserFactory()
+    client = api(newcomer)
     client.get(FOR_YOU)
+    cache.delete(for_you_cache_key(newcomer.pk))
     with django_assert_num_queries(7):  # no signals: no papers of theirs, no neighbours
         rows = client.get(FOR_YOU).json()["results"]
     assert {row["for_you_reason"] for row in rows} == {"Trending in the group"}
+
+
+def test_my_votes_and_dismissals_refresh_my_cached_list(api, member, group):
+    client = api(member)
+    first = client.get(FOR_YOU).json()["results"][0]["id"]
+    client.put(f"/api/v1/papers/{first}/vote/")
+    assert first not in [row["id"] for row in client.get(FOR_YOU).json()["results"]]
+    second = client.get(FOR_YOU).json()["results"][0]["id"]
+    client.post(_dismiss(second))
+    assert second not in [row["id"] for row in client.get(FOR_YOU).json()["results"]]
+
+
+def test_a_paper_discussed_meanwhile_leaves_the_cached_list(api, member, group):
+    client = api(member)
+    first = client.get(FOR_YOU).json()["results"][0]["id"]
+    Paper.objects.filter(pk=first).update(discussed_at=timezone.now())
+    assert first not in [row["id"] for row in client.get(FOR_YOU).json()["results"]]
+
+
+def test_a_paper_hidden_meanwhile_leaves_the_cached_list(api, member, group):
+    client = api(member)
+    first = client.get(FOR_YOU).json()["results"][0]["id"]
+    Paper.objects.filter(pk=first).update(status=Paper.Status.HIDDEN)
+    assert first not in [row["id"] for row in client.get(FOR_YOU).json()["results"]]
 
 
 # --- Dismissing -----------------------------------------------------------------------------------

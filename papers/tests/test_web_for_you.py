@@ -2,10 +2,12 @@
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from papers.discovery import for_you_cache_key
 from papers.models import Dismissal, Paper
 from papers.tests.factories import PaperFactory
 from papers.tests.scripted_group import vote
@@ -104,6 +106,8 @@ def test_the_page_runs_the_same_queries_for_few_and_many_papers(client, member, 
     vote(member, group["A"][0])
     client.force_login(member)
     client.get(FOR_YOU)  # the process loads the papers' embeddings once
+    cache.delete(for_you_cache_key(member.pk))
     few = _queries(client, FOR_YOU)
     PaperFactory.create_batch(settings.PAGE_SIZE)
+    cache.delete(for_you_cache_key(member.pk))
     assert _queries(client, FOR_YOU) == few
