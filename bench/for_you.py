@@ -16,12 +16,13 @@ Two parts, because only one of them grows with the collection:
    step that reads every paper. papers.search.semantic.nearest_to_vector on this branch is exact
    (a matrix-vector product); the ANN index of the related-papers work replaces it.
 
-Prints one line per figure (milliseconds: median and 95th percentile over `--rounds`): wall time
-in all (`total`), in SQL statements (`sql`, the database's time and the round trips), in the
-neighbour search (`neighbours`), the rest in Python (`python`), and the CPU time of this process
-(`cpu`: what a web worker spends, whatever else the machine runs). Run it with
-OPENBLAS_NUM_THREADS=1, as a web worker of its own per core would: on a busy machine numpy's
-threads otherwise wait for each other.
+Prints one line per figure (milliseconds: median and 95th percentile over `--rounds`). For the
+list computed: wall time in all (`total`), in SQL statements (`sql`: the database's time and the
+round trips), in the neighbour search (`neighbours`), the rest in Python (`python`), and the CPU
+time of this process (`cpu`: what a web worker spends, whatever else the machine runs); then the
+next page read from the cached list (`cached`) and, for reference in the same run, the second
+page of the trending list (`trending`: one list query and its two prefetches). Run it with OPENBLAS_NUM_THREADS=1, as a web
+worker of its own per core would: on a busy machine numpy's threads otherwise wait for each other.
 """
 
 import argparse
@@ -140,11 +141,16 @@ def neighbour_time(total: list[float]):
 
 
 def measure_member(user, rounds: int) -> dict[str, list[float]]:
+    from django.core.cache import cache
+
+    from papers.discovery import for_you_cache_key
     from papers.models import Paper
-    from papers.selectors import paper_for_you, with_has_voted, with_list_relations
+    from papers.selectors import paper_for_you, paper_list, with_has_voted, with_list_relations
 
     figures: dict[str, list[float]] = {"total": [], "sql": [], "neighbours": [], "python": [], "cpu": []}
+    figures["cached"], figures["trending"] = [], []
     for _ in range(rounds + 1):
+        cache.delete(for_you_cache_key(user.pk))
         sql, neighbours = [0.0], [0.0]
         started, cpu = time.perf_counter(), time.process_time()
         with sql_time(sql), neighbour_time(neighbours):
@@ -153,9 +159,18 @@ def measure_member(user, rounds: int) -> dict[str, list[float]]:
         total, cpu = time.perf_counter() - started, time.process_time() - cpu
         assert page, "an empty list measures nothing"
         for name, value in zip(
-            figures, (total, sql[0], neighbours[0], total - sql[0] - neighbours[0], cpu), strict=True
+            ("total", "sql", "neighbours", "python", "cpu"),
+            (total, sql[0], neighbours[0], total - sql[0] - neighbours[0], cpu),
+            strict=True,
         ):
             figures[name].append(value)
+        started = time.perf_counter()
+        papers = with_list_relations(with_has_voted(Paper.objects.listed(), user))
+        list(paper_for_you(papers, user=user)[20:40])  # the next page, from the cached list
+        figures["cached"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        list(paper_list(user=user, order="trending")[20:40])  # the reference: a plain list page
+        figures["trending"].append(time.perf_counter() - started)
     return {name: values[1:] for name, values in figures.items()}  # the first loads the matrix
 
 

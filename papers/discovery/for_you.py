@@ -152,9 +152,10 @@ def _candidates(user, profile: Profile, acted_on: set[int], *, using: str) -> li
     columns = ("pk", "trending_score", "embedding")
     neighbours: list[int] = []
     if profile.vector is not None:
-        neighbours = semantic.nearest_to_vector(
+        nearest = semantic.nearest_to_vector(
             profile.vector, using=using, limit=NEIGHBOUR_CANDIDATES, exclude_ids=acted_on
         )
+        neighbours = [pk for pk, _ in nearest]
     trending = eligible.order_by("-trending_score", "-id").values_list(*columns)[:TRENDING_CANDIDATES]
     rows = {row[0]: row for row in trending}
     if neighbours:

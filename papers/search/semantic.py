@@ -72,9 +72,10 @@ def nearest(text: str, *, using: str, limit: int, min_similarity: float) -> list
 
 def nearest_to_vector(
     vector: np.ndarray, *, using: str, limit: int, exclude_ids: Collection[int] = ()
-) -> list[int]:
-    """Ids of the papers whose embeddings are closest to `vector` (cosine), best first, leaving
-    out `exclude_ids`. Exact, over the whole matrix: see the module's note on its cost."""
+) -> list[tuple[int, float]]:
+    """The `limit` papers nearest to a unit vector as (id, cosine similarity), best first, leaving
+    out `exclude_ids`, of any status: callers keep the ones they may show. Exact, over the whole
+    matrix (see the module's note on its cost); an approximate index can answer the same."""
     ids, matrix = _current(using)
     if matrix is None or limit <= 0:
         return []
@@ -84,4 +85,4 @@ def nearest_to_vector(
     count = min(limit, len(ids))
     top = np.argpartition(-similarity, count - 1)[:count]
     top = top[np.argsort(-similarity[top], kind="stable")]
-    return [int(ids[i]) for i in top if np.isfinite(similarity[i])]
+    return [(int(ids[i]), float(similarity[i])) for i in top if np.isfinite(similarity[i])]

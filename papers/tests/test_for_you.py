@@ -175,3 +175,14 @@ def test_papers_not_embedded_yet_still_come_as_trending(member):
     plain = PaperFactory(title="Not embedded")
     vote(member, PaperFactory().pk)
     assert [pick.paper_id for pick in for_you(member)] == [plain.pk]
+
+
+def test_nearest_to_vector_gives_ids_and_similarities_best_first(group):
+    from papers.search import semantic
+
+    rng = np.random.default_rng(3)
+    probe = topic_vector(1, rng)
+    found = semantic.nearest_to_vector(probe, using="default", limit=5, exclude_ids={group["B"][0]})
+    assert len(found) == 5 and {pk for pk, _ in found} <= set(group["B"][1:])
+    assert [score for _, score in found] == sorted((score for _, score in found), reverse=True)
+    assert semantic.nearest_to_vector(probe, using="default", limit=0) == []
