@@ -21,8 +21,9 @@ list computed: wall time in all (`total`), in SQL statements (`sql`: the databas
 round trips), in the neighbour search (`neighbours`), the rest in Python (`python`), and the CPU
 time of this process (`cpu`: what a web worker spends, whatever else the machine runs); then the
 next page read from the cached list (`cached`) and, for reference in the same run, the second
-page of the trending list (`trending`: one list query and its two prefetches). Run it with OPENBLAS_NUM_THREADS=1, as a web
-worker of its own per core would: on a busy machine numpy's threads otherwise wait for each other.
+page of the trending list (`trending`: one list query and its two prefetches). Run it with
+OPENBLAS_NUM_THREADS=1, as a web worker of its own per core would: on a busy machine numpy's
+threads otherwise wait for each other.
 """
 
 import argparse
