@@ -22,6 +22,8 @@ OPERATIONS = {
     ("get", "/api/v1/papers/{id}/"): "papers_retrieve",
     ("put", "/api/v1/papers/{id}/vote/"): "papers_vote_set",
     ("delete", "/api/v1/papers/{id}/vote/"): "papers_vote_remove",
+    ("post", "/api/v1/papers/{id}/dismiss/"): "papers_dismiss",
+    ("delete", "/api/v1/papers/{id}/dismiss/"): "papers_dismiss_undo",
     ("get", "/api/v1/tags/"): "tags_list",
     ("get", "/api/v1/meetings/"): "meetings_list",
     ("get", "/api/v1/meetings/{id}/"): "meetings_retrieve",
