@@ -45,6 +45,7 @@ test: install-dev
 #   make bench                       # 10k, 100k and 1M papers (the 1M load takes ~10 minutes once)
 #   make bench SIZES=10000           # a quick run
 #   make bench BENCH_ARGS="--fresh --only list_first,detail"
+#   make bench SIZES=10000 BENCH_ARGS="--only thread_api,thread_page,post"   # discussions only
 SIZES ?= 10000,100000,1000000
 BENCH_ARGS ?=
 bench: install-bench

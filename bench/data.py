@@ -8,7 +8,9 @@ so searches meet both very common and rare terms, as in real abstracts.
 - papers: 98.5% listed, 1% pending (no votes), 0.5% hidden; 3-5 authors (from a pool
   of N/2), 2-4 topic tags (of 300); ~2% discussed, three per past session;
 - votes: 5,000 members; 60% of papers have none, the rest P(v) ~ v^-2;
-- four planned sessions with the top of the vote queue on their agenda.
+- four planned sessions with the top of the vote queue on their agenda;
+- THREADS listed papers with a discussion of THREAD_COMMENTS comments each (a third of them
+  thread roots, the rest replies; some with math, some mentioning a member).
 
     python -m bench.data --papers 100000      # needs DATABASE_URL=postgres://...
 
@@ -29,12 +31,14 @@ from datetime import UTC, datetime, timedelta
 import django
 
 SEED = 7
-GENERATOR = 3  # bump when the data changes: a loaded database of another version is reloaded
+GENERATOR = 4  # bump when the data changes: a loaded database of another version is reloaded
 MEMBERS = 5000
 TAGS = 300
 DISCUSSED_SHARE = 0.02  # a group discusses a few papers a week out of thousands
 PENDING_SHARE, HIDDEN_SHARE = 0.01, 0.005
 PAPERS_PER_SESSION = 3
+THREADS, THREAD_COMMENTS = 10, 200
+THREAD_AUTHORS = 50  # members 1-50 write them
 VOCABULARY = 20000
 CHUNK = 20_000  # papers per COPY stream chunk
 STREAMS = 2
@@ -98,6 +102,8 @@ def _progress(label: str, started: float, count: int) -> None:
 
 
 TRUNCATED = [
+    "discussions_mention",
+    "discussions_comment",
     "papers_vote",
     "papers_paper_tags",
     "papers_paperauthor",
@@ -353,6 +359,7 @@ def load(n: int) -> dict:
                 lambda: _copy(cursor, "papers_vote", ["user_id", "paper_id", "created_at"], _vote_rows(plan)),
             ),
             ("sessions", lambda: _load_sessions(plan, cursor)),
+            ("comments", lambda: _load_threads(plan, text, cursor)),
         ]
         for label, step in steps:
             started = time.perf_counter()
@@ -393,6 +400,53 @@ def _load_sessions(plan: Plan, cursor) -> int:
     return len(meetings)
 
 
+COMMENT_COLUMNS = ["id", "author_id", "paper_id", "parent_id", "body", "created_at", "modified_at"]
+
+
+def thread_papers(plan: Plan) -> list[int]:
+    """Ids of the papers with a long discussion: listed, spread over the collection."""
+    listed = [i for i in range(plan.n) if plan.status[i] == "listed"]
+    step = max(1, len(listed) // THREADS)
+    return [index + 1 for index in listed[step // 2 :: step][:THREADS]]
+
+
+def _thread_rows(plan: Plan, text: TextMaker) -> tuple[list[tuple], list[tuple]]:
+    """Comments (COMMENT_COLUMNS) and mentions (comment_id, user_id) of every long thread."""
+    rng = random.Random(SEED + 3)
+    comments, mentions = [], []
+    for paper_id in thread_papers(plan):
+        start = plan.created(paper_id - 1) + timedelta(days=1)
+        root = None
+        for n in range(THREAD_COMMENTS):
+            pk = len(comments) + 1
+            body = text.sentence(rng, rng.randint(8, 40))
+            if n % 7 == 0:
+                body += " Is $\\sum_i x_i^2$ bounded?"
+            if n % 10 == 5:
+                mentioned = rng.randint(1, THREAD_AUTHORS)
+                body = f"@member{mentioned - 1} {body}"
+                mentions.append((pk, mentioned))
+            is_root = n % 3 == 0
+            created = start + timedelta(minutes=n)
+            comments.append(
+                (pk, n % THREAD_AUTHORS + 1, paper_id, None if is_root else root, body, created, created)
+            )
+            root = pk if is_root else root
+    return comments, mentions
+
+
+def _load_threads(plan: Plan, text: TextMaker, cursor) -> int:
+    comments, mentions = _thread_rows(plan, text)
+    _copy(cursor, "discussions_comment", COMMENT_COLUMNS, iter(comments))
+    _copy(cursor, "discussions_mention", ["comment_id", "user_id"], iter(mentions))
+    cursor.execute(
+        "UPDATE papers_paper SET comment_count = c.n FROM "
+        "(SELECT paper_id, count(*) AS n FROM discussions_comment GROUP BY paper_id) c "
+        "WHERE papers_paper.id = c.paper_id"
+    )
+    return len(comments)
+
+
 def _dsn() -> str:
     from django.db import connection
 
@@ -402,7 +456,8 @@ def _dsn() -> str:
 
 
 def _fix_sequences(cursor) -> None:
-    for table in ["members_user", "papers_author", "papers_tag", "papers_paper", "meetings_meeting"]:
+    tables = ["members_user", "papers_author", "papers_tag", "papers_paper", "meetings_meeting"]
+    for table in [*tables, "discussions_comment"]:
         cursor.execute(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
             f"coalesce((SELECT max(id) FROM {table}), 1))"

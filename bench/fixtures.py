@@ -9,6 +9,8 @@ import random
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from django.db.models import Count
+
 from bench.http import Endpoint
 from bench.server import PROXY_HEADERS
 
@@ -73,9 +75,25 @@ def sample_papers(count: int = SAMPLE) -> list[int]:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id FROM papers_paper WHERE status = 'listed' ORDER BY md5(id::text) LIMIT %s", [count]
+            # Not the long threads (bench.data): their pages are measured on their own.
+            "SELECT id FROM papers_paper WHERE status = 'listed' AND comment_count = 0 "
+            "ORDER BY md5(id::text) LIMIT %s",
+            [count],
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+def thread_papers() -> list[int]:
+    """The papers bench.data gave a discussion of THREAD_COMMENTS comments."""
+    from bench.data import THREAD_COMMENTS
+    from discussions.models import Comment
+
+    return sorted(
+        Comment.objects.values("paper_id")
+        .annotate(n=Count("id"))
+        .filter(n__gte=THREAD_COMMENTS)
+        .values_list("paper_id", flat=True)
+    )
 
 
 def deep_positions() -> list[tuple[int, float, int]]:
@@ -108,7 +126,9 @@ def _spread(members_: list[Member], items: list, build) -> list[tuple]:
     return [build(m, items[i % len(items)]) for i, m in enumerate(members_)]
 
 
-def specs(members_: list[Member], papers: list[int], deep: list, terms: dict) -> list[Spec]:
+def specs(
+    members_: list[Member], papers: list[int], deep: list, terms: dict, threads: list[int] | None = None
+) -> list[Spec]:
     queue = "/api/v1/papers/?ordering=queue"
 
     def api(name, label, build, items=(None,)):
@@ -209,6 +229,32 @@ def specs(members_: list[Member], papers: list[int], deep: list, terms: dict) ->
         Spec(
             Endpoint("vote", "vote toggle (PUT / DELETE in turn)", vote_requests, dict(PROXY_HEADERS)),
             {"L0": l0("vote"), "L1": Endpoint("l1_vote", "L1", vote_l1, dict(PROXY_HEADERS))},
+        ),
+        *_thread_specs(members_, threads or [], api),
+    ]
+
+
+def _thread_specs(members_: list[Member], threads: list[int], api) -> list[Spec]:
+    """A paper's discussion of 200 comments: its first API page and its HTML page. (Posting is
+    measured in-process by bench.discussions: wrk sends no request bodies.)"""
+    if not threads:
+        return []
+    return [
+        Spec(
+            api(
+                "thread_api",
+                "thread of 200 comments, API first page",
+                lambda m, p: ("GET", f"/api/v1/papers/{p}/comments/"),
+                threads,
+            ),
+        ),
+        Spec(
+            Endpoint(
+                "thread_page",
+                "paper page with a thread of 200 comments (HTML, logged in)",
+                _spread(members_, threads, lambda m, p: ("GET", f"/papers/{p}/", m.web)),
+                dict(PROXY_HEADERS),
+            ),
         ),
     ]
 

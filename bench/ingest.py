@@ -203,8 +203,10 @@ def raw_insert(records, *, batch_size: int) -> float:
                 "summary_backend": "", "keywords": [], "categories": r.categories,
                 "published_at": r.published_at or now, "updated_at": r.updated_at, "url": r.url,
                 "pdf_url": r.pdf_url, "code_url": "", "status": "listed", "vote_count": 0,
-                "trending_score": score, "external_votes": 0, "discussed_at": None, "submitted_by": None,
-                "source": None, "created_at": now, "modified_at": now,
+                "comment_count": 0, "trending_score": score, "external_votes": 0, "discussed_at": None,
+                "metadata_pending": False, "metadata_error": "", "metadata_failed_at": None,
+                "submitted_by": None, "source": None, "embedding": None, "created_at": now,
+                "modified_at": now,
             }  # fmt: skip
             rows.append([json.dumps(values[n]) if n in json_fields else values[n] for n in names])
         with transaction.atomic(), connection.cursor() as cursor:

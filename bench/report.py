@@ -186,7 +186,17 @@ def render(results: dict, before: dict | None = None) -> str:
             *_cpu_rows(endpoints),
         ]
     lines += _scaling(results)
+    lines += _discussions(results.get("discussions"))
     return "\n".join(lines) + "\n"
+
+
+def _discussions(figures: dict | None) -> list[str]:
+    """bench.discussions: a thread of 200 comments in-process (see its docstring)."""
+    if not figures:
+        return []
+    from bench.discussions import render
+
+    return ["", "### Discussions (in-process, bench.discussions)", "", "```", render(figures), "```"]
 
 
 def main(argv: list[str] | None = None) -> int:

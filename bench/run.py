@@ -9,6 +9,9 @@ plus the size (readinggroup_bench_10000, …), created when missing and reused w
 holds the data of that size (--fresh reloads). Redis: BENCH_REDIS_URL (default db 5),
 Celery on a queue of its own.
 
+Then bench.discussions once (a thread of 200 comments, posting and the live-update poll,
+in-process on a scratch database named after BENCH_DATABASE_URL).
+
 Results: bench/results/<date>.json (sizes run on the same day are merged) and
 bench/results/<date>.md, the tables of docs/performance.md.
 """
@@ -169,8 +172,27 @@ def main(argv: list[str] | None = None) -> int:
         path.write_text(json.dumps(results, indent=1, default=str) + "\n")
         path.with_suffix(".md").write_text(report.render(results))
         log(f"== {papers:,} papers done ({(time.monotonic() - started) / 60:.1f} min so far): {path}")
+    if not args.only or args.only & DISCUSSION_ENDPOINTS:
+        log("== discussions (bench.discussions)")
+        results["discussions"] = run_discussions(base, redis_url)
+        path.write_text(json.dumps(results, indent=1, default=str) + "\n")
+        path.with_suffix(".md").write_text(report.render(results))
     print(report.render(results))
     return 0
+
+
+DISCUSSION_ENDPOINTS = {"thread_api", "thread_page", "post", "poll"}
+
+
+def run_discussions(database_url: str, redis_url: str) -> dict:
+    """bench.discussions in its own process (it sets Django up with the test settings)."""
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "discussions.json"
+        command = [sys.executable, "-m", "bench.discussions", f"--json={out}"]
+        subprocess.run(command, env=env, cwd=ROOT, check=True, stdout=sys.stderr)
+        return json.loads(out.read_text())
 
 
 def _which(tool: str) -> bool:

@@ -205,7 +205,7 @@ def run(args) -> dict:
     log("Members, tokens and sessions…")
     members = fixtures.members()
     papers = fixtures.sample_papers()
-    specs = fixtures.specs(members, papers, fixtures.deep_positions(), terms)
+    specs = fixtures.specs(members, papers, fixtures.deep_positions(), terms, fixtures.thread_papers())
     out["load_average_before"] = procs.wait_for_quiet(args.max_load, args.max_wait, log)
     env = dict(os.environ)
     results: dict = {}

@@ -2,14 +2,17 @@
 
 A thread is listed oldest first, a page at a time (the project's keyset pagination over the
 comment id); `?since=` takes the `since` value of an earlier answer (or an ISO 8601 time) and
-lists only what came after it, so an app polls for what is new. Every comment of the thread
-is a row, so replies always find their parent: a deleted one, or a hidden one for members,
-comes with an empty body and no author.
+lists only what came after it, so an app polls for what is new. `?updated_since=` lists what
+changed at or after a time (posted, edited, deleted, hidden or shown again) in the order of
+`modified_at`, then id, as the paper and session lists do, so an offline copy stays right.
+Every comment of the thread is a row, so replies always find their parent: a deleted one, or
+a hidden one for members, comes with an empty body and no author.
 """
 
 from datetime import UTC
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -33,10 +36,16 @@ from discussions.services import RateLimited, Target
 from discussions.text import render_body
 from readinggroup.rest.errors import service_errors
 from readinggroup.rest.pagination import KeysetPagination, decode_cursor, encode_cursor
-from readinggroup.rest.query import KnownQueryParameters
+from readinggroup.rest.query import KnownQueryParameters, UtcIsoDateTimeField
 
 BIGINT = 2**63 - 1
 SINCE_ORDER = ["id"]
+SYNC_ORDER = ("modified_at", "id")
+UPDATED_SINCE_HELP = (
+    "For syncing: comments changed at or after this time (ISO 8601, e.g. 2026-12-03T09:00:00Z): "
+    "posted, edited, deleted, hidden or shown again, in the order of their modified_at, then id. "
+    "Not with since."
+)
 SINCE_HELP = (
     "Only comments after this point: the `since` of an earlier answer (opaque), "
     "or an ISO 8601 time (comments posted after it)."
@@ -65,6 +74,9 @@ class CommentSerializer(serializers.Serializer):
     mentions = serializers.SerializerMethodField(help_text="Usernames of the members mentioned.")
     created_at = serializers.DateTimeField()
     edited_at = serializers.DateTimeField(allow_null=True)
+    modified_at = serializers.DateTimeField(
+        help_text="When it was posted, edited, deleted, hidden or shown again: what ?updated_since= compares."
+    )
     deleted = serializers.SerializerMethodField()
     hidden = serializers.SerializerMethodField(help_text="Hidden by an organiser.")
     can_edit = serializers.SerializerMethodField(help_text="I may edit it now (mine, within 15 minutes).")
@@ -87,6 +99,8 @@ class CommentSerializer(serializers.Serializer):
     def get_body_html(self, comment: Comment) -> str:
         if not self._shown(comment):
             return ""
+        if hasattr(comment, "body_html"):  # a list's page: rendered once and cached (selectors.with_bodies)
+            return str(comment.body_html)
         urls = {
             m.user.username.lower(): selectors.member_url(m.user.username) for m in comment.mentions.all()
         }
@@ -140,6 +154,7 @@ EXAMPLE_COMMENT = {
     "mentions": ["ben"],
     "created_at": "2026-12-03T09:00:00Z",
     "edited_at": None,
+    "modified_at": "2026-12-03T09:00:00Z",
     "deleted": False,
     "hidden": False,
     "can_edit": True,
@@ -160,7 +175,8 @@ class ThreadPagination(KeysetPagination):
     """Keyset pages oldest first, and `since`: where the next poll should start."""
 
     def get_paginated_data(self, data) -> dict:
-        last = self.rows[-1].pk if self.rows else getattr(self.request, "since_id", 0)
+        # The newest comment listed (rows come by id, or by modified_at with ?updated_since=).
+        last = max((row.pk for row in self.rows), default=getattr(self.request, "since_id", 0))
         since = encode_cursor(SINCE_ORDER, [last], reverse=False)
         return {**super().get_paginated_data(data), "since": since}
 
@@ -199,6 +215,14 @@ def _since_filter(comments: QuerySet, raw: str, request: Request) -> QuerySet:
     return comments.filter(pk__gt=request.since_id)
 
 
+def _updated_since_filter(comments: QuerySet, raw: str) -> QuerySet:
+    try:
+        moment = UtcIsoDateTimeField().clean(raw)
+    except DjangoValidationError as error:
+        raise exceptions.ValidationError({"updated_since": error.messages}) from None
+    return comments.filter(modified_at__gte=moment).order_by(*SYNC_ORDER)
+
+
 # --- Views ----------------------------------------------------------------------------------------
 
 
@@ -232,7 +256,7 @@ class ThreadCommentsView(KnownQueryParameters, GenericAPIView):
     kind = "papers"
     pagination_class = ThreadPagination
     paged_actions = ("get",)
-    extra_query_parameters = {"get": ("since",)}
+    extra_query_parameters = {"get": ("since", "updated_since")}
     serializer_class = CommentSerializer
 
     def get_queryset(self) -> QuerySet:
@@ -241,8 +265,15 @@ class ThreadCommentsView(KnownQueryParameters, GenericAPIView):
         target = Target.of(_target(self.request, self.kind, self.kwargs["id"]))
         comments = Comment.objects.for_target(**target.fields()).order_by("id")
         since = self.request.query_params.get("since")
+        updated_since = self.request.query_params.get("updated_since")
+        if since and updated_since:
+            raise exceptions.ValidationError(
+                {"updated_since": ["Give since (new comments) or updated_since (changes), not both."]}
+            )
         if since:
             comments = _since_filter(comments, since, self.request)
+        if updated_since:
+            comments = _updated_since_filter(comments, updated_since)
         return _with_people(comments)
 
     def get(self, request: Request, id: int) -> Response:
@@ -250,7 +281,7 @@ class ThreadCommentsView(KnownQueryParameters, GenericAPIView):
         if comments:  # read in the app: seen
             target = Target(**{f"{'paper' if self.kind == 'papers' else 'meeting'}_id": int(id)})
             services.thread_mark_read(user=request.user, target=target, through=max(c.pk for c in comments))
-        data = self.get_serializer(comments, many=True).data
+        data = self.get_serializer(selectors.with_bodies(comments), many=True).data
         return Response(self.paginator.get_paginated_data(data))
 
     def post(self, request: Request, id: int) -> Response:
@@ -277,7 +308,10 @@ def _list_schema(kind: str, noun: str):
         operation_id=f"{kind}_comments_list",
         summary=f"A {noun}'s comments, oldest first",
         description="Replies name their thread's first comment as `parent`. " + SINCE_HELP,
-        parameters=[OpenApiParameter("since", OpenApiTypes.STR, description=SINCE_HELP)],
+        parameters=[
+            OpenApiParameter("since", OpenApiTypes.STR, description=SINCE_HELP),
+            OpenApiParameter("updated_since", OpenApiTypes.DATETIME, description=UPDATED_SINCE_HELP),
+        ],
         responses={200: CommentSerializer(many=True)},
         examples=COMMENT_EXAMPLES,
     )

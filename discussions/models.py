@@ -57,6 +57,9 @@ class Comment(models.Model):
         blank=True,
         related_name="+",
     )
+    # When it was posted, edited, deleted, hidden or shown again: what the API's
+    # ?updated_since= compares (set by discussions.services with each of those writes).
+    modified_at = models.DateTimeField(default=timezone.now)
 
     objects = CommentQuerySet.as_manager()
 
@@ -72,6 +75,9 @@ class Comment(models.Model):
             models.Index(fields=["paper", "created_at", "id"], name="discussions_comment_paper"),
             models.Index(fields=["meeting", "created_at", "id"], name="discussions_comment_meeting"),
             models.Index(fields=["author", "created_at"], name="discussions_comment_author"),
+            # A thread's changes in the order ?updated_since= pages through them.
+            models.Index(fields=["paper", "modified_at", "id"], name="discussions_paper_changes"),
+            models.Index(fields=["meeting", "modified_at", "id"], name="discussions_meeting_changes"),
         ]
 
     def __str__(self) -> str:

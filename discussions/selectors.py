@@ -8,7 +8,7 @@ meetings; and nobody anonymous while SITE_PUBLIC is off (the views check that fi
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
@@ -16,6 +16,7 @@ from discussions.models import Comment, MailState, Mention, Report, Subscription
 from discussions.services import Target, edit_window_open
 from discussions.text import render_body
 from meetings.models import Meeting
+from papers.models import Paper
 from papers.selectors import paper_visible
 
 KINDS = {"papers": "paper", "meetings": "meeting"}
@@ -194,3 +195,26 @@ def subscription_of(user, target: Target) -> Subscription | None:
 
 def open_reports() -> int:
     return Report.objects.filter(resolved_at__isnull=True).count()
+
+
+def busiest_threads(*, start, end, limit: int = 5) -> list[dict]:
+    """The threads with the most visible comments posted in [start, end), most first:
+    [{"target": paper or meeting, "comments": n}]. Only threads every member may read (listed
+    papers and sessions), so one list serves everyone (the weekly digest). Three queries."""
+    counts = list(
+        Comment.objects.visible()
+        .filter(created_at__gte=start, created_at__lt=end)
+        .filter(Q(paper__in=Paper.objects.listed().values("pk")) | Q(meeting__isnull=False))
+        .values("paper_id", "meeting_id")
+        .annotate(comments=Count("id"))
+        .order_by("-comments", "paper_id", "meeting_id")[:limit]
+    )
+    papers = Paper.objects.in_bulk([row["paper_id"] for row in counts if row["paper_id"]])
+    meetings = Meeting.objects.in_bulk([row["meeting_id"] for row in counts if row["meeting_id"]])
+    return [
+        {
+            "target": papers[row["paper_id"]] if row["paper_id"] else meetings[row["meeting_id"]],
+            "comments": row["comments"],
+        }
+        for row in counts
+    ]

@@ -219,7 +219,8 @@ def comment_edit(*, user, comment_id, body) -> Comment:
     mentioned = _mentioned_users(body)
     if body != comment.body:
         comment.body, comment.edited_at = body, timezone.now()
-        comment.save(update_fields=["body", "edited_at"])
+        comment.modified_at = comment.edited_at
+        comment.save(update_fields=["body", "edited_at", "modified_at"])
         _set_mentions(comment, mentioned)
         _subscribe_quietly(mentioned, _target_of(comment), through=comment.pk - 1)
     return comment
@@ -229,8 +230,8 @@ def _delete(comments) -> int:
     """Delete comments (a queryset); returns how many visible ones went, per the count."""
     now = timezone.now()
     visible = comments.filter(deleted_at__isnull=True, hidden_at__isnull=True)
-    gone = visible.update(deleted_at=now, body=DELETED_BODY)
-    comments.filter(deleted_at__isnull=True).update(deleted_at=now, body=DELETED_BODY)
+    gone = visible.update(deleted_at=now, body=DELETED_BODY, modified_at=now)
+    comments.filter(deleted_at__isnull=True).update(deleted_at=now, body=DELETED_BODY, modified_at=now)
     return gone
 
 
@@ -269,8 +270,9 @@ def _moderated(user, comment_id) -> Comment:
 def comment_hide(*, user, comment_id) -> Comment:
     """An organiser hides a comment from members (they see "hidden by an organiser")."""
     comment = _moderated(user, comment_id)
+    now = timezone.now()
     changed = Comment.objects.filter(pk=comment.pk, hidden_at__isnull=True).update(
-        hidden_at=timezone.now(), hidden_by=user
+        hidden_at=now, hidden_by=user, modified_at=now
     )
     if changed and comment.deleted_at is None:
         _count(_target_of(comment), -1)
@@ -282,7 +284,7 @@ def comment_hide(*, user, comment_id) -> Comment:
 def comment_unhide(*, user, comment_id) -> Comment:
     comment = _moderated(user, comment_id)
     changed = Comment.objects.filter(pk=comment.pk, hidden_at__isnull=False).update(
-        hidden_at=None, hidden_by=None
+        hidden_at=None, hidden_by=None, modified_at=timezone.now()
     )
     if changed and comment.deleted_at is None:
         _count(_target_of(comment), +1)

@@ -20,17 +20,21 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from discussions.selectors import busiest_threads
 from meetings.mailer import Mailer, Message
 from meetings.models import RSVP, AgendaItem, Meeting, Notice, NotificationPreference
 from meetings.selectors import meetings_starting_between, next_meeting, with_agenda
 from members.models import User
-from papers.models import Paper
+from papers.models import Paper, TopicFollow
+from papers.topics import new_papers_by_followed_topic
 
 log = logging.getLogger(__name__)
 
 REMINDER_LEAD = timedelta(hours=24)
 PRESENTER_LEAD = timedelta(days=3)
 DIGEST_PAPERS = 10
+DIGEST_TOPIC_PAPERS = 5  # new papers shown per followed topic
+DIGEST_THREADS = 5
 UNSUBSCRIBE_SALT = "meetings.unsubscribe"
 
 
@@ -234,6 +238,7 @@ def digest_content(*, now: datetime) -> dict:
         "new_papers": list(new_papers),
         "next_meeting": next_meeting(now),
         "needs_presenter": list(needs_presenter[:20]),
+        "busy_threads": busiest_threads(start=now - timedelta(days=7), end=now, limit=DIGEST_THREADS),
     }
 
 
@@ -242,8 +247,27 @@ def digest_key(now: datetime) -> str:
     return f"week:{year}-W{week:02d}"
 
 
+def followed_sections(*, now: datetime) -> dict[int, list[dict]]:
+    """Who follows which tags, and each followed tag's new papers this week: the digest's
+    "In topics you follow" section, in four queries for every member together."""
+    by_tag = new_papers_by_followed_topic(since=now - timedelta(days=7), until=now, limit=DIGEST_TOPIC_PAPERS)
+    follows: dict[int, list[dict]] = defaultdict(list)
+    rows = TopicFollow.objects.filter(tag_id__in=list(by_tag)).order_by("tag__name", "tag_id")
+    for member_id, tag_id in rows.values_list("member_id", "tag_id"):
+        follows[member_id].append(by_tag[tag_id])
+    return follows
+
+
+def _with_topics(body: dict, topics: list, template: str, context: dict) -> dict:
+    if not topics:
+        return body
+    section = render_to_string(template, {**context, "followed_topics": topics})
+    return {**body, "body": section + body["body"]}
+
+
 def send_weekly_digest(*, now: datetime | None = None) -> int:
-    """Send this week's digest to every member who asked for it, once per week."""
+    """Send this week's digest to every member who asked for it, once per week; the new papers
+    of the topics a member follows come first."""
     now = now or timezone.now()
     content = digest_content(now=now)
     if not any(content.values()):
@@ -261,7 +285,11 @@ def send_weekly_digest(*, now: datetime | None = None) -> int:
     sent = 0
     with Mailer() as mailer:
         readers = User.objects.filter(reachable(Notice.Kind.DIGEST), not_yet_sent(Notice.Kind.DIGEST, key))
+        follows = followed_sections(now=now)
         for user in readers.order_by("pk").iterator():
-            message = _render(Notice.Kind.DIGEST, user, subject, text_body, html_body)
+            topics = follows.get(user.pk, [])
+            text = _with_topics(text_body, topics, "emails/_digest_topics.txt", content)
+            html = _with_topics(html_body, topics, "emails/_digest_topics.html", content)
+            message = _render(Notice.Kind.DIGEST, user, subject, text, html)
             sent += _deliver(mailer, message, kind="digest", user=user, key=key)
     return sent

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from discussions.selectors import unread_count
 from meetings.calendar import member_calendar_url
 from meetings.selectors import notification_preference_get
 from meetings.services import notification_preference_set
@@ -50,6 +51,12 @@ class MeSerializer(serializers.ModelSerializer):
             "A new one is made on the web site's account page."
         )
     )
+    unread_comments = serializers.SerializerMethodField(
+        help_text=(
+            "Comments of others in the discussions I follow that I have not seen yet (the web "
+            "site's badge; the same number as GET /api/v1/discussions/unread/)."
+        )
+    )
 
     class Meta:
         model = User
@@ -63,6 +70,7 @@ class MeSerializer(serializers.ModelSerializer):
             "digest_enabled",
             "notifications",
             "calendar_url",
+            "unread_comments",
             "date_joined",
         ]
         read_only_fields = ["id", "username", "email", "role", "date_joined"]
@@ -74,6 +82,9 @@ class MeSerializer(serializers.ModelSerializer):
 
     def get_calendar_url(self, user: User) -> str:
         return member_calendar_url(user)
+
+    def get_unread_comments(self, user: User) -> int:
+        return unread_count(user=user)
 
     def validate_display_name(self, value: str) -> str:
         return value.strip()

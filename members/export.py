@@ -118,6 +118,12 @@ class ExportCommentSerializer(serializers.Serializer):
     hidden_at = serializers.DateTimeField(allow_null=True, help_text="When an organiser hid it.")
 
 
+class ExportFollowSerializer(serializers.Serializer):
+    slug = serializers.CharField(source="tag.slug")
+    name = serializers.CharField(source="tag.name")
+    followed_at = serializers.DateTimeField(source="created_at")
+
+
 class UserDataSerializer(serializers.Serializer):
     """Everything the site keeps about me."""
 
@@ -135,6 +141,7 @@ class UserDataSerializer(serializers.Serializer):
     api_tokens = ExportTokenSerializer(many=True, help_text="Tokens that still work; never their secret.")
     notices = ExportNoticeSerializer(many=True, help_text="E-mails the site sent me.")
     comments = ExportCommentSerializer(many=True, help_text="My comments on papers and sessions.")
+    followed_topics = ExportFollowSerializer(many=True, help_text="Topics and tags I follow.")
 
     def get_format(self, data) -> str:
         return FORMAT

@@ -48,4 +48,5 @@ def user_data(*, user) -> dict:
         "api_tokens": api_tokens(user=user),
         "notices": Notice.objects.filter(user=user).order_by("claimed_at", "id"),
         "comments": user.comments.order_by("created_at", "id"),
+        "followed_topics": user.topic_follows.select_related("tag").order_by("created_at", "id"),
     }

@@ -3,9 +3,10 @@ from django.contrib import admin, messages
 from django.contrib.admin.widgets import AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import Truncator
@@ -13,7 +14,7 @@ from django.utils.text import Truncator
 from meetings.models import Meeting
 from meetings.services import agenda_add
 from papers.csv_export import papers_csv, votes_csv
-from papers.models import Author, FetchRun, Paper, PaperAuthor, Source, Tag, Vote, tag_slug
+from papers.models import Author, FetchRun, Paper, PaperAuthor, Source, Tag, TopicAssignment, Vote, tag_slug
 from papers.services import (
     paper_add_tags,
     paper_metadata_refetch,
@@ -27,6 +28,7 @@ from papers.services import (
     tag_get_or_create,
     tag_promote_keyword,
 )
+from papers.topics import State, assignments_decide, topic_refresh, topics_queue_reassignment
 from readinggroup.admin_actions import intermediate_form
 from readinggroup.rest.throttles import EXPORT_LIMITED, ExportThrottle, seconds_to_wait, try_again
 
@@ -284,7 +286,7 @@ class PaperAdmin(admin.ModelAdmin):
         with transaction.atomic():
             created = [tag_get_or_create(name=name) for name in form.cleaned_data["new_tags"]]
             tags = [*form.cleaned_data["tags"], *created]
-            paper_add_tags(papers=queryset, tags=tags)
+            paper_add_tags(papers=queryset, tags=tags, user=request.user)
         names = ", ".join(tag.name for tag in tags)
         self.message_user(request, f"{names} added to {queryset.count()} paper(s).", messages.SUCCESS)
         return None
@@ -309,7 +311,7 @@ class PaperAdmin(admin.ModelAdmin):
         form = intermediate_form(self, request, queryset, RemoveTagsForm, "Remove tags")
         if not isinstance(form, RemoveTagsForm):
             return form
-        removed = paper_remove_tags(papers=queryset, tags=form.cleaned_data["tags"])
+        removed = paper_remove_tags(papers=queryset, tags=form.cleaned_data["tags"], user=request.user)
         self.message_user(request, f"{removed} tag(s) removed.", messages.SUCCESS)
         return None
 
@@ -382,19 +384,92 @@ class AuthorAdmin(admin.ModelAdmin):
         return author.paper_count
 
 
+class TagAdminForm(forms.ModelForm):
+    class Meta:
+        model = Tag
+        fields = ["name", "slug", "kind", "description", "seed_papers"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == Tag.Kind.TOPIC and not data.get("description", "").strip():
+            self.add_error(
+                "description",
+                "A topic needs a description: a sentence or two saying which papers belong in it "
+                "(the workers match new papers against it).",
+            )
+        return data
+
+
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "kind", "paper_count"]
+    form = TagAdminForm
+    list_display = ["name", "slug", "kind", "paper_count", "assignments_to_review"]
     list_filter = ["kind"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["seed_papers"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).annotate(paper_count=Count("papers"))
+        suggested = Count("assignments", filter=Q(assignments__state=State.SUGGESTED), distinct=True)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(paper_count=Count("papers", distinct=True), suggested_count=suggested)
+        )
 
     @admin.display(description="papers", ordering="paper_count")
     def paper_count(self, tag: Tag) -> int:
         return tag.paper_count
+
+    @admin.display(description="to review", ordering="suggested_count")
+    def assignments_to_review(self, tag: Tag) -> str:
+        if not tag.suggested_count:
+            return "–"
+        url = reverse("admin:papers_topicassignment_changelist")
+        return format_html(
+            '<a href="{}?topic__id__exact={}&state__exact=suggested">{}</a>', url, tag.pk, tag.suggested_count
+        )
+
+    def save_related(self, request: HttpRequest, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        # After the seed papers are saved: the topic's vector takes them in; then the workers
+        # go through the papers already here (new ones are assigned as they are embedded).
+        if topic_refresh(tag=form.instance):
+            topics_queue_reassignment()
+
+
+@admin.register(TopicAssignment)
+class TopicAssignmentAdmin(admin.ModelAdmin):
+    """What the workers assigned: organisers confirm a topic or remove it (never assigned again)."""
+
+    list_display = ["paper", "topic", "state", "score_shown", "created_at", "decided_by"]
+    list_filter = ["state", ("topic", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["paper", "topic", "decided_by"]
+    search_fields = ["paper__title", "topic__name"]
+    autocomplete_fields = ["paper", "topic"]
+    readonly_fields = ["score", "created_at", "decided_at", "decided_by"]
+    actions = ["confirm", "remove"]
+
+    @admin.display(description="similarity", ordering="score")
+    def score_shown(self, assignment: TopicAssignment) -> str:
+        return "by hand" if assignment.score is None else f"{assignment.score:.2f}"
+
+    # The state changes only through the actions, which keep the paper's tags in step.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Confirm the selected topics")
+    def confirm(self, request: HttpRequest, queryset: QuerySet) -> None:
+        changed = assignments_decide(assignments=queryset, state=State.CONFIRMED, user=request.user)
+        self.message_user(request, f"{changed} topic(s) confirmed.", messages.SUCCESS)
+
+    @admin.action(description="Remove the selected topics (never assigned again)")
+    def remove(self, request: HttpRequest, queryset: QuerySet) -> None:
+        changed = assignments_decide(assignments=queryset, state=State.REMOVED, user=request.user)
+        self.message_user(request, f"{changed} topic(s) removed.", messages.SUCCESS)
 
 
 @admin.register(Vote)

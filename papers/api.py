@@ -7,10 +7,12 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -18,6 +20,7 @@ from papers import services
 from papers.filters import PaperFilter
 from papers.models import Paper, PaperTombstone, Tag
 from papers.selectors import paper_browse, paper_detail_queryset, paper_tombstones, tag_counts
+from papers.topics import followed_topic_ids, topic_follow_set
 from readinggroup.rest.conditional import Validators
 from readinggroup.rest.errors import Conflict, service_errors
 from readinggroup.rest.fields import WebUrlField
@@ -26,6 +29,7 @@ from readinggroup.rest.query import KnownQueryParameters, UtcIsoDateTimeFilter
 from readinggroup.rest.throttles import SUGGEST_LIMITED, SuggestThrottle, seconds_to_wait
 
 BIGINT = 2**63 - 1
+METADATA_STATES = ["fetched", "pending", "failed"]
 
 # --- Serializers ----------------------------------------------------------------------------------
 
@@ -106,6 +110,22 @@ class PaperSerializer(OrganiserFieldsMixin, serializers.ModelSerializer):
         "in this order unless `ordering` is given (papers.search, docs/search.md).",
     )
 
+    metadata_state = serializers.SerializerMethodField(
+        help_text=(
+            "Whether the paper's details (title, authors, date) are in: `fetched`; `pending` for a "
+            "suggestion whose details are on the way; `failed` when fetching them gave up (its "
+            "suggester can try again on the web page)."
+        )
+    )
+    metadata_error = serializers.CharField(
+        required=False,
+        help_text="Only for its suggester and organisers, when metadata_state is failed: why.",
+    )
+    metadata_failed_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="Only for its suggester and organisers: when fetching the details gave up.",
+    )
     for_you_score = serializers.FloatField(
         required=False,
         help_text="Only with `ordering=for_you`: how well the paper suits me, from 0 to 1, higher first.",
@@ -117,6 +137,9 @@ class PaperSerializer(OrganiserFieldsMixin, serializers.ModelSerializer):
     )
 
     organiser_fields = ("status", "submitted_by")
+    # Why a suggestion failed is for who suggested it and the organisers (it may name a URL or
+    # an upstream error); everyone else sees metadata_state alone.
+    suggester_fields = ("metadata_error", "metadata_failed_at")
 
     class Meta:
         model = Paper
@@ -144,6 +167,9 @@ class PaperSerializer(OrganiserFieldsMixin, serializers.ModelSerializer):
             "submitted_by",
             "web_url",
             "modified_at",
+            "metadata_state",
+            "metadata_error",
+            "metadata_failed_at",
             "search_rank",
             "for_you_score",
             "for_you_reason",
@@ -152,6 +178,21 @@ class PaperSerializer(OrganiserFieldsMixin, serializers.ModelSerializer):
 
     def get_discussed(self, paper: Paper) -> bool:
         return paper.discussed_at is not None
+
+    @extend_schema_field(serializers.ChoiceField(choices=METADATA_STATES))
+    def get_metadata_state(self, paper: Paper) -> str:
+        if not paper.metadata_pending:
+            return "fetched"
+        return "failed" if paper.metadata_error else "pending"
+
+    def to_representation(self, paper: Paper) -> dict:
+        data = super().to_representation(paper)
+        user = getattr(self.context.get("request"), "user", None)
+        suggester = user is not None and user.is_authenticated and paper.submitted_by_id == user.pk
+        if not (suggester or getattr(user, "is_organiser", False)):
+            for name in self.suggester_fields:
+                data.pop(name, None)
+        return data
 
 
 class SessionBriefSerializer(serializers.Serializer):
@@ -222,7 +263,11 @@ class TagSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Tag
-        fields = ["slug", "name", "kind", "paper_count"]
+        fields = ["slug", "name", "kind", "description", "paper_count"]
+
+
+class TagFollowSerializer(serializers.Serializer):
+    following = serializers.BooleanField(help_text="Whether I follow this tag (its papers lead my digest).")
 
 
 # --- Conditional GET ------------------------------------------------------------------------------
@@ -447,6 +492,45 @@ class TagViewSet(KnownQueryParameters, mixins.ListModelMixin, viewsets.GenericVi
     serializer_class = TagSerializer
     pagination_class = KeysetPagination
     filterset_fields = ["kind"]
+    lookup_field = "slug"
 
     def get_queryset(self) -> QuerySet:
         return tag_counts()
+
+    @extend_schema(
+        methods=["GET"], operation_id="tags_follow_retrieve", summary="Do I follow this tag?", request=None
+    )
+    @extend_schema(
+        methods=["PUT"],
+        operation_id="tags_follow",
+        summary="Follow a tag or topic (idempotent)",
+        description="Its new papers come first in my weekly digest. An unknown slug is a 404.",
+        request=None,
+        responses={200: TagFollowSerializer},
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        operation_id="tags_unfollow",
+        summary="Stop following a tag (idempotent)",
+        request=None,
+        responses={200: TagFollowSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["get", "put", "delete"],
+        url_path="follow",
+        permission_classes=[IsAuthenticated],
+        pagination_class=None,
+        filterset_fields=None,
+        serializer_class=TagFollowSerializer,
+    )
+    def follow(self, request: Request, slug: str) -> Response:
+        # Any tag, with listed papers or not yet (tag_counts would leave a new topic out).
+        tag = Tag.objects.filter(slug=slug).first()
+        if tag is None:
+            raise exceptions.NotFound("No tag with this slug.")
+        if request.method == "GET":
+            following = tag.pk in followed_topic_ids(request.user)
+        else:
+            following = topic_follow_set(member=request.user, tag=tag, followed=request.method == "PUT")
+        return Response(TagFollowSerializer({"following": following}).data)

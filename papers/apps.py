@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.db import connections
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
 # Tables autovacuum would analyze next, by its default rule: more than 50 rows plus a tenth of the
 # table written since the last ANALYZE (or ever). A table loaded in bulk (a restore, loaddata,
@@ -30,7 +30,11 @@ class PapersConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(analyze_stale_tables, sender=self, dispatch_uid="papers.analyze_stale_tables")
-        from papers.signals import follow_visibility, record_tombstone
+        from papers.models import Paper
+        from papers.signals import follow_tag_edits, follow_visibility, record_tombstone
 
         post_delete.connect(record_tombstone, sender="papers.Paper", dispatch_uid="papers.record_tombstone")
         post_save.connect(follow_visibility, sender="papers.Paper", dispatch_uid="papers.follow_visibility")
+        m2m_changed.connect(
+            follow_tag_edits, sender=Paper.tags.through, dispatch_uid="papers.follow_tag_edits"
+        )

@@ -1,14 +1,15 @@
-"""RSS and Atom feeds of papers: newly listed ones and the vote queue (django syndication)."""
+"""RSS and Atom feeds of papers: newly listed ones, the vote queue and each tag (django syndication)."""
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.syndication.views import Feed
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 
-from papers.models import Paper
+from papers.models import Paper, Tag
 from papers.selectors import paper_queue, with_list_relations
 
 FEED_SIZE = 50
@@ -95,3 +96,30 @@ class QueueFeed(PaperFeed):
 class QueueAtomFeed(QueueFeed):
     feed_type = Atom1Feed
     subtitle = QueueFeed.description
+
+
+class TagFeed(PaperFeed):
+    """A tag's (a topic's) listed papers, newest first: what the workers or organisers added."""
+
+    def get_object(self, request, slug: str) -> Tag:
+        return get_object_or_404(Tag, slug=slug)
+
+    def title(self, tag: Tag) -> str:
+        return f"{settings.SITE_NAME}: {tag.name}"
+
+    def description(self, tag: Tag) -> str:
+        return tag.description or f"Papers tagged {tag.name}, newest first."
+
+    def link(self, tag: Tag) -> str:
+        return f"{settings.SITE_URL}{tag.get_absolute_url()}"
+
+    def items(self, tag: Tag) -> QuerySet:
+        papers = Paper.objects.listed().filter(tags=tag).order_by("-created_at", "-id")
+        return with_list_relations(papers)[:FEED_SIZE]
+
+
+class TagAtomFeed(TagFeed):
+    feed_type = Atom1Feed
+
+    def subtitle(self, tag: Tag) -> str:
+        return self.description(tag)

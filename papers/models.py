@@ -43,6 +43,27 @@ class Tag(models.Model):
     name = models.CharField(max_length=100)
     slug = models.SlugField(max_length=100, unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.TOPIC)
+    # Database defaults too: ingestion inserts category tags by naming their columns (papers.ingest).
+    description = models.TextField(
+        blank=True,
+        default="",
+        db_default="",
+        help_text="For a topic: a sentence or two saying what belongs in it. The workers assign "
+        "new papers whose abstracts are close to it (and to the seed papers).",
+    )
+    seed_papers = models.ManyToManyField(
+        "Paper",
+        blank=True,
+        related_name="seeded_topics",
+        help_text="Optional: papers that typify the topic; their abstracts sharpen the matching.",
+    )
+    # papers.topic_match: the topic's direction from the collection's centre, and that centre
+    # (EMBEDDING_DIMENSIONS float32s each), written by papers.topics when the topic is saved.
+    vector = models.BinaryField(null=True, editable=False)
+    centre = models.BinaryField(null=True, editable=False)
+    centre_size = models.PositiveIntegerField(
+        default=0, db_default=0, editable=False, help_text="Papers the centre is the mean of."
+    )
 
     class Meta:
         ordering = ["name"]
@@ -55,6 +76,59 @@ class Tag(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("papers:tag", args=[self.slug])
+
+
+class TopicAssignment(models.Model):
+    """A topic the workers gave a paper, and what the organisers made of it.
+
+    The paper carries the topic in Paper.tags while the assignment is suggested or confirmed;
+    a removed one takes the tag away but stays here, so the workers never assign it again.
+    """
+
+    class State(models.TextChoices):
+        SUGGESTED = "suggested", "Suggested"
+        CONFIRMED = "confirmed", "Confirmed"
+        REMOVED = "removed", "Removed"
+
+    paper = models.ForeignKey("Paper", on_delete=models.CASCADE, related_name="topic_assignments")
+    topic = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="assignments")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.SUGGESTED)
+    score = models.FloatField(null=True, blank=True, help_text="Similarity when assigned; empty by hand.")
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "topic"], name="papers_assignment_once"),
+            models.CheckConstraint(
+                condition=Q(state__in=["suggested", "confirmed", "removed"]),
+                name="papers_assignment_state_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["topic", "state"], name="papers_assignment_topic_state")]
+
+    def __str__(self) -> str:
+        return f"{self.topic} ← paper {self.paper_id} ({self.state})"
+
+
+class TopicFollow(models.Model):
+    """A member follows a topic: its new papers come first in the weekly digest."""
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="topic_follows"
+    )
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="follows")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "tag"], name="papers_topic_follow_once")]
+
+    def __str__(self) -> str:
+        return f"{self.member} follows {self.tag}"
 
 
 class Source(models.Model):

@@ -149,6 +149,7 @@ LIST_FIELDS = (
     *("id", "title", "summary", "keywords", "published_at", "url", "pdf_url", "code_url", "arxiv_id"),
     *("doi", "vote_count", "trending_score", "external_votes", "discussed_at", "status", "source"),
     *("submitted_by", "modified_at", "comment_count"),
+    *("metadata_pending", "metadata_error", "metadata_failed_at"),
 )
 DETAIL_FIELDS = ("abstract", "categories", "arxiv_version", "updated_at", "summary_backend")
 

@@ -142,8 +142,11 @@ def paper_set_status(*, papers, status: str) -> int:
     return len(changed)
 
 
-def paper_add_tags(*, papers, tags) -> None:
-    """Add tags to papers; pairs that exist already are left alone."""
+def paper_add_tags(*, papers, tags, user=None) -> None:
+    """Add tags to papers; pairs that exist already are left alone. A topic added by hand is a
+    confirmed assignment (papers.topics), one removed before included."""
+    from papers.topics import State, assignments_set_state
+
     through = Paper.tags.through
     paper_ids = papers.values_list("pk", flat=True)
     links = [through(paper_id=p, tag_id=t.pk) for p in paper_ids for t in tags]
@@ -151,14 +154,22 @@ def paper_add_tags(*, papers, tags) -> None:
         # The through table's unique (paper, tag) index makes existing pairs no-ops.
         through.objects.bulk_create(links, ignore_conflicts=True)
         Paper.objects.filter(pk__in=paper_ids).update(modified_at=timezone.now())
+        pairs = [(link.paper_id, link.tag_id) for link in links]
+        assignments_set_state(pairs=pairs, state=State.CONFIRMED, user=user)
 
 
-def paper_remove_tags(*, papers, tags) -> int:
-    """Take tags off papers; returns how many links went."""
+def paper_remove_tags(*, papers, tags, user=None) -> int:
+    """Take tags off papers; returns how many links went. A topic taken off is remembered as a
+    removed assignment, so the workers do not put it back (papers.topics)."""
+    from papers.topics import State, assignments_set_state
+
     paper_ids = list(papers.values_list("pk", flat=True))
     with transaction.atomic():
-        removed, _ = Paper.tags.through.objects.filter(paper_id__in=paper_ids, tag__in=tags).delete()
+        links = Paper.tags.through.objects.filter(paper_id__in=paper_ids, tag__in=tags)
+        pairs = list(links.values_list("paper_id", "tag_id"))
+        removed, _ = links.delete()
         Paper.objects.filter(pk__in=paper_ids).update(modified_at=timezone.now())
+        assignments_set_state(pairs=pairs, state=State.REMOVED, user=user)
     return removed
 
 
@@ -250,7 +261,10 @@ def _move_relation(moved: Moved, keep: Paper, duplicate_ids: list[int]) -> None:
     if moved.model == "meetings.AgendaItem":
         _keep_presenters(keep, drop)
     model.objects.filter(pk__in=drop).delete()
-    model.objects.filter(pk__in=move).update(**{moved.field: keep})
+    changes = {moved.field: keep}
+    if any(field.name == "modified_at" for field in model._meta.concrete_fields):
+        changes["modified_at"] = timezone.now()  # moved comments reach apps syncing the kept thread
+    model.objects.filter(pk__in=move).update(**changes)
 
 
 def _keep_presenters(keep: Paper, dropped_item_ids: list[int]) -> None:
@@ -542,12 +556,14 @@ def source_queue_fetch(*, source_ids) -> int:
 
 
 def paper_embed(*, paper_ids: list[int]) -> int:
-    """Store the embedding of each paper's title + abstract (papers.search); how many were written.
+    """Store the embedding of each paper's title + abstract (papers.search) and assign the papers
+    to the topics they are close to (papers.topics); how many embeddings were written.
 
     The vectors are computed outside the transaction; a paper whose abstract changes meanwhile
     is queued again by that change, so its next embedding replaces this one.
     """
     from papers.search import embeddings, semantic  # numpy and the model load only here
+    from papers.topics import papers_assign_topics
 
     papers = list(
         Paper.objects.filter(pk__in=paper_ids).order_by("pk").values_list("pk", "title", "abstract")
@@ -559,4 +575,6 @@ def paper_embed(*, paper_ids: list[int]) -> int:
         for (pk, _, _), vector in zip(papers, vectors, strict=True):
             Paper.objects.filter(pk=pk).update(embedding=embeddings.to_bytes(vector))
     semantic.bump_version()  # after the commit: every process reloads on its next search
+    # In the same task: the vectors are at hand, and a second message would only reload them.
+    papers_assign_topics(paper_ids=[pk for pk, _, _ in papers], vectors=vectors)
     return len(papers)

@@ -28,3 +28,15 @@ def papers_visibility_changed(*, paper_ids: list[int], hidden: bool) -> None:
         for paper_id in paper_ids
         if paper_id not in have
     )
+
+
+def follow_tag_edits(*, sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
+    """A topic put on or taken off a paper through Paper.tags (the paper's admin form) is an
+    organiser's decision: confirmed, or removed and never assigned again (papers.topics).
+    The services write the links in bulk and record the decision themselves."""
+    from papers.topics import State, assignments_set_state
+
+    if action not in ("post_add", "post_remove") or not pk_set:
+        return
+    pairs = [(pk, instance.pk) if reverse else (instance.pk, pk) for pk in pk_set]
+    assignments_set_state(pairs=pairs, state=State.CONFIRMED if action == "post_add" else State.REMOVED)

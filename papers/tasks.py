@@ -18,6 +18,7 @@ from django.db import OperationalError
 from papers.fetching import paper_fetch_metadata, source_fetch_if_due, sources_due
 from papers.http import FetchError
 from papers.services import paper_embed, paper_metadata_failed, paper_summarise
+from papers.topics import papers_assign_topics_after
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,26 @@ def summarise_papers(paper_ids: list[int]) -> int:
 def embed_papers(paper_ids: list[int]) -> int:
     """Store the search embeddings of a batch of new or changed papers (one model call)."""
     return paper_embed(paper_ids=paper_ids)
+
+
+# Papers' steps per assign_topics task: 20 x ASSIGN_BATCH papers take a few seconds, well
+# inside the soft time limit, and the task then hands the rest to its next run.
+ASSIGN_STEPS_PER_TASK = 20
+
+
+@shared_task(**TASK_OPTIONS, **DB_RETRY)
+def assign_topics(after: int) -> int:
+    """Assign the embedded papers with ids above `after` to the topics, a few steps at a time;
+    queues itself for the rest (in a worker the broker is up, as for fetch_due_sources)."""
+    made = 0
+    for _ in range(ASSIGN_STEPS_PER_TASK):
+        step = papers_assign_topics_after(after=after)
+        if step is None:
+            return made
+        _, assigned, after = step
+        made += assigned
+    assign_topics.delay(after)
+    return made
 
 
 def metadata_retry_countdown(retries: int) -> float:

@@ -18,5 +18,6 @@ urlpatterns = [
     path("search/", views.SearchView.as_view(), name="search"),
     path("suggest/", views.SuggestView.as_view(), name="suggest"),
     path("tags/<slug:slug>/", views.TagView.as_view(), name="tag"),
+    path("tags/<slug:slug>/follow/", views.tag_follow, name="tag-follow"),
     path("export.bib", export_views.papers_bibtex, name="bibtex"),
 ]

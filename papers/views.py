@@ -36,6 +36,7 @@ from papers.selectors import (
     with_list_relations,
 )
 from papers.services import paper_vote_set
+from papers.topics import followed_topic_ids, topic_follow_set
 from readinggroup.paging import UncountedPaginator
 from readinggroup.rest.throttles import SUGGEST_LIMITED, SuggestThrottle, seconds_to_wait, try_again
 from readinggroup.web import ReadAccessMixin, member_action, redirect_back, vary_on_htmx
@@ -124,6 +125,9 @@ class ForYouView(LoginRequiredMixin, PaperListMixin, ListView):
 
 
 class TagView(PaperListMixin, ListView):
+    """A tag's listed papers, trending first; a topic's page also says what the topic is about.
+    (paper_list holds listed papers only: hidden and pending ones never show here.)"""
+
     template_name = "papers/tag.html"
     extra_context = {"nav": "tags"}
 
@@ -132,7 +136,19 @@ class TagView(PaperListMixin, ListView):
         return paper_list(user=self.request.user, order="trending").filter(tags=self.tag)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(tag=self.tag, **kwargs)
+        following = self.tag.pk in followed_topic_ids(self.request.user)
+        return super().get_context_data(tag=self.tag, following=following, **kwargs)
+
+
+@member_action
+def tag_follow(request: HttpRequest, slug: str) -> HttpResponse:
+    """Follow a tag (follow=1) or stop (follow=0); its new papers come first in my digest."""
+    tag = get_object_or_404(Tag, slug=slug)
+    wanted = request.POST.get("follow", "1") not in ("0", "false", "")
+    following = topic_follow_set(member=request.user, tag=tag, followed=wanted)
+    if request.htmx:
+        return render(request, "papers/_tag_follow.html", {"tag": tag, "following": following})
+    return redirect_back(request, fallback=tag.get_absolute_url())
 
 
 class TagIndexView(ReadAccessMixin, ListView):

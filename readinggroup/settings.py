@@ -264,6 +264,9 @@ CELERY_BEAT_SCHEDULE["fetch-due-sources"] = {
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 # Papers per summarising task: one for an LLM (each may take SUMMARY_LLM_TIMEOUT), more offline.
 SUMMARY_TASK_BATCH = env_int("SUMMARY_TASK_BATCH", default=1 if SUMMARY_BACKEND == "llm" else 50, minimum=1)
+# A paper is assigned to a topic when its similarity reaches this (papers.topic_match; 0.2 had
+# the best F1 on the labelled set of bench/topics_quality.py). Higher: fewer, surer topics.
+TOPIC_THRESHOLD = env_float("TOPIC_THRESHOLD", default=0.2)
 
 # --- REST API -------------------------------------------------------
 # Versioned API under /api/v1/ (readinggroup/api_urls.py); see docs/api.md.

@@ -60,8 +60,16 @@ def test_members_post_reply_edit_see_others_live_and_an_organiser_hides(browser,
     expect(page.locator("article.reply")).to_contain_text("(edited)")
 
     # Someone else comments: it appears without a reload.
+    polls: list[str] = []
+    page.on("request", lambda request: polls.append(request.url) if "/comments/new/" in request.url else None)
     services.comment_create(author=other, target=paper, body="Nice question, **reader**.")
     expect(page.get_by_text("Nice question,")).to_be_visible(timeout=8_000)
+    # A second one is appended after it; the first is not sent (nor shown) again.
+    services.comment_create(author=other, target=paper, body="And a follow-up.")
+    expect(page.get_by_text("And a follow-up.")).to_be_visible(timeout=8_000)
+    expect(page.get_by_text("Nice question,")).to_have_count(1)
+    cursors = [int(url.rsplit("after=", 1)[1]) for url in polls]
+    assert cursors == sorted(cursors) and cursors[-1] > cursors[0]
     assert page.evaluate("window.__same_page") is True
     assert page.errors == []
 

@@ -62,3 +62,25 @@ def test_the_api_counts_and_listing_a_thread_reads_it(api, member, other_member)
     client.get(f"/api/v1/papers/{paper.pk}/comments/")
     assert client.get("/api/v1/discussions/unread/").json() == {"unread": 0}
     assert api().get("/api/v1/discussions/unread/").status_code == 401
+
+
+def test_my_profile_in_the_api_carries_the_same_count(api, member, other_member):
+    paper = PaperFactory()
+    _post(member, paper)
+    _post(other_member, paper)
+    _post(other_member, paper)
+    client = api(member)
+    assert client.get("/api/v1/me/").json()["unread_comments"] == 2 == unread_count(user=member)
+    client.get(f"/api/v1/papers/{paper.pk}/comments/")
+    assert client.get("/api/v1/me/").json()["unread_comments"] == 0
+
+
+def test_the_navigation_badge_shows_the_count_on_every_page(client, member, other_member):
+    paper = PaperFactory()
+    _post(member, paper)
+    _post(other_member, paper)
+    client.force_login(member)
+    page = client.get("/").content.decode()
+    assert f'hx-get="{reverse("discussions:unread")}"' in page
+    badge = client.get(reverse("discussions:unread")).content.decode()
+    assert ">1<" in badge and "unread" in badge

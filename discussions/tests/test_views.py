@@ -248,6 +248,33 @@ def test_the_poll_answers_only_what_others_posted_since_the_cursor(member, other
     assert root.pk < latest
 
 
+def test_a_poll_costs_the_same_whatever_the_threads_length(member, other_member, settings):
+    """The poll sends what is new only: a thread of 40 comments polls as cheaply as one of 2."""
+    settings.DISCUSSION_RATE = "1000/minute"
+    short, long = PaperFactory(), PaperFactory()
+    for paper, count in ((short, 2), (long, 40)):
+        for n in range(count):
+            _post(other_member, paper, f"Comment {n} with some words in it")
+    client = _client(member)
+
+    def poll(paper) -> tuple[int, int]:
+        latest = Comment.objects.filter(paper=paper).latest("pk").pk
+        url = reverse("discussions:new", args=["papers", paper.pk]) + f"?after={latest}"
+        client.get(url)  # the session's first request of a page
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        return len(queries), len(
+            response.content.replace(str(latest).encode(), b"").replace(str(paper.pk).encode(), b"")
+        )
+
+    assert poll(short) == poll(long)
+    _post(other_member, long, "One more")
+    url = reverse("discussions:new", args=["papers", long.pk])
+    before = Comment.objects.filter(paper=long).order_by("-pk")[1].pk
+    html = client.get(f"{url}?after={before}").content.decode()
+    assert html.count("<article") == 1 and "One more" in html and "Comment 39" not in html
+
+
 @pytest.mark.parametrize("after", ["", "abc", "1.5"])
 def test_a_poll_without_a_number_cursor_is_400(member, after):
     url = reverse("discussions:new", args=["papers", PaperFactory().pk])

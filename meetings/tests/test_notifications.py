@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core import mail
 from django.db import connection
+from django.utils import timezone
 
 from meetings import notifications, tasks
 from meetings.mailer import Mailer
@@ -16,7 +17,8 @@ from meetings.tests.factories import AgendaItemFactory, MeetingFactory, RSVPFact
 from members.tests.factories import UserFactory
 from papers.models import Paper
 from papers.services import paper_vote_set
-from papers.tests.factories import PaperFactory
+from papers.tests.factories import PaperFactory, TagFactory
+from papers.topics import topic_follow_set
 
 pytestmark = pytest.mark.django_db
 LONDON = ZoneInfo("Europe/London")
@@ -240,6 +242,44 @@ def test_the_digest_goes_once_a_week(london, time_machine):
     PaperFactory(title="Monday paper")
     assert notifications.send_weekly_digest() == 1
     assert [n.key for n in Notice.objects.order_by("pk")] == ["week:2025-W43", "week:2025-W44"]
+
+
+def test_the_digest_leads_with_the_new_papers_of_the_topics_a_member_follows(london, time_machine):
+    _digest_world(time_machine)
+    graphs, vision = TagFactory(name="Graphs"), TagFactory(name="Vision")
+    PaperFactory(title="Message passing, again", tags=[graphs])
+    PaperFactory(title="Hidden graph paper", status="hidden", tags=[graphs])
+    old = PaperFactory(title="Old graph paper", tags=[graphs])
+    Paper.objects.filter(pk=old.pk).update(created_at=datetime(2025, 10, 1, tzinfo=LONDON))
+    PaperFactory(title="Seeing things", tags=[vision])
+    follower = UserFactory(username="follower", digest_enabled=True)
+    topic_follow_set(member=follower, tag=graphs, followed=True)
+    UserFactory(username="reader", digest_enabled=True)
+    assert notifications.send_weekly_digest() == 2
+    by_reader = {message.to[0]: message for message in mail.outbox}
+    body = by_reader["follower@example.org"].body
+    followed = body.split("In topics you follow:")[1].split("This week at")[0]
+    assert "Graphs:" in followed and "Message passing, again" in followed
+    assert "Hidden graph paper" not in body and "Old graph paper" not in followed
+    assert "Seeing things" not in followed  # a topic this member does not follow
+    assert body.index("In topics you follow") < body.index("New papers with the most votes")
+    html = by_reader["follower@example.org"].alternatives[0][0]
+    assert "In topics you follow</h2>" in html and "Message passing, again</a>" in html
+    assert "In topics you follow" not in by_reader["reader@example.org"].body
+
+
+def test_the_digest_finds_followed_topics_in_a_fixed_number_of_queries(
+    london, time_machine, django_assert_num_queries
+):
+    _digest_world(time_machine)
+    graphs = TagFactory(name="Graphs")
+    PaperFactory(title="Message passing, again", tags=[graphs])
+    for number in range(5):
+        topic_follow_set(member=UserFactory(username=f"follower{number}"), tag=graphs, followed=True)
+    now = timezone.now()
+    with django_assert_num_queries(4):  # tags followed, their papers, the papers' tags, follows
+        sections = notifications.followed_sections(now=now)
+    assert len(sections) == 5
 
 
 def test_a_week_with_nothing_to_say_sends_no_digest(london, time_machine):

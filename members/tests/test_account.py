@@ -19,7 +19,8 @@ from members.services import FORMER_MEMBER_NAME, api_token_create, user_delete
 from members.tests.factories import UserFactory
 from papers.models import Paper, Vote
 from papers.services import paper_suggest, paper_vote_set
-from papers.tests.factories import PaperFactory
+from papers.tests.factories import PaperFactory, TagFactory
+from papers.topics import topic_follow_set
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct horse battery staple"
@@ -49,6 +50,7 @@ def history(member, other_member, organiser):
     Notice.objects.create(kind="reminder", user=member, meeting=full, key="m1")
     NotificationPreference.objects.create(user=member, reminders=False)
     api_token_create(user=member)
+    topic_follow_set(member=member, tag=TagFactory(name="Graphs"), followed=True)
     return {"papers": papers, "meeting": full, "item": item, "suggested": suggested}
 
 
@@ -76,6 +78,7 @@ def test_the_download_holds_everything_about_me_and_no_other_address(client, mem
     assert data["presentations"][0]["title"] == "Paper 2"
     assert data["notifications"] == {"reminders": False, "presenter_notices": True, "seat_notices": True}
     assert data["notices"][0]["kind"] == "reminder"
+    assert [t["name"] for t in data["followed_topics"]] == ["Graphs"]
     assert len(data["api_tokens"]) == 1 and len(data["api_tokens"][0]["starts_with"]) < 20
     sent = {(i["email"], i["accepted_by"]) for i in data["invitations_sent"]}
     assert sent == {("friend@example.net", None), (None, "Other")}

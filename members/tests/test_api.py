@@ -18,6 +18,7 @@ def test_i_read_my_own_profile_with_my_email(api, member):
         "digest_enabled": False,
         "notifications": {"reminders": True, "presenter_notices": True, "seat_notices": True},
         "calendar_url": f"http://127.0.0.1:8000/meetings/calendar/{member.calendar_token}.ics",
+        "unread_comments": 0,
         "date_joined": body["date_joined"],
     }
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("papers", "0011_paper_embedding"),
+        ("papers", "0012_topics"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

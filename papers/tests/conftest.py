@@ -37,7 +37,7 @@ def fixture_bytes(name: str) -> bytes:
 @pytest.fixture
 def queued(monkeypatch):
     """Ids of papers queued for summarising, whether one per task or a few per task."""
-    from outbox.testing import intercept
+    from outbox.tests.helpers import intercept
     from papers import tasks
 
     ids: list[int] = []

@@ -4,7 +4,7 @@ from unittest import mock
 
 import pytest
 
-from outbox.testing import intercept
+from outbox.tests.helpers import intercept
 from papers import tasks
 from papers.models import Paper
 from papers.tests.factories import PaperFactory

@@ -16,8 +16,8 @@ def test_tags_come_with_counts_of_listed_papers_only(api, member):
     PaperFactory(tags=[vision], status=Paper.Status.HIDDEN)
     body = api(member).get("/api/v1/tags/").json()
     assert body["results"] == [
-        {"slug": "nlp", "name": "NLP", "kind": "topic", "paper_count": 2},
-        {"slug": "vision", "name": "Vision", "kind": "category", "paper_count": 1},
+        {"slug": "nlp", "name": "NLP", "kind": "topic", "description": "", "paper_count": 2},
+        {"slug": "vision", "name": "Vision", "kind": "category", "description": "", "paper_count": 1},
     ]
 
 

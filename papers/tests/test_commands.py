@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from outbox.testing import intercept
+from outbox.tests.helpers import intercept
 from papers import fetching, tasks
 from papers.http import default_client
 from papers.models import FetchRun, Paper, Source

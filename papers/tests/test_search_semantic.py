@@ -4,7 +4,7 @@ the lexical ranking, so a description sharing no word with the paper still finds
 import pytest
 from django.core.management import call_command
 
-from outbox.testing import first_args
+from outbox.tests.helpers import first_args
 from papers import tasks
 from papers.models import Paper
 from papers.search import embeddings

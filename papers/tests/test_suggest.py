@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from outbox.testing import first_args
+from outbox.tests.helpers import first_args
 from papers import tasks
 from papers.fetching import paper_fetch_metadata
 from papers.models import Paper

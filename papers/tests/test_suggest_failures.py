@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from meetings.notifications import digest_content
-from outbox.testing import first_args
+from outbox.tests.helpers import first_args
 from papers import tasks
 from papers.ingest import paper_upsert
 from papers.models import Paper

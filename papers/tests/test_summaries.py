@@ -6,7 +6,7 @@ import time
 import pytest
 from werkzeug import Response as WerkzeugResponse
 
-from outbox.testing import first_args
+from outbox.tests.helpers import first_args
 from papers import tasks
 from papers.models import Paper, Tag
 from papers.services import paper_resummarise, paper_summarise

@@ -42,7 +42,7 @@ from members.invitations import make_token
 from members.models import Invitation
 from members.services import api_token_create
 from members.tests.factories import UserFactory
-from papers.models import Paper, Vote
+from papers.models import Paper, TopicAssignment, Vote
 from papers.services import paper_vote_set
 from papers.tests.factories import AuthorFactory, FetchRunFactory, PaperFactory, SourceFactory, TagFactory
 
@@ -101,6 +101,7 @@ MATRIX: dict[str, dict[str, tuple]] = {
     "papers:daily-day": {"GET": PUBLIC},
     "papers:tags": {"GET": PUBLIC},
     "papers:tag": {"GET": PUBLIC},
+    "papers:tag-follow": {"GET": ACTION_GET, "POST": ACTION_POST},
     "papers:search": {"GET": PUBLIC},
     "papers:suggest": {"GET": MEMBERS, "POST": (LOGIN, LOGIN, 302, 302, 302)},
     "papers:bibtex": {"GET": PUBLIC},
@@ -132,6 +133,8 @@ MATRIX: dict[str, dict[str, tuple]] = {
     "feeds:papers-new-atom": {"GET": PUBLIC},
     "feeds:queue-rss": {"GET": PUBLIC},
     "feeds:queue-atom": {"GET": PUBLIC},
+    "feeds:tag-rss": {"GET": PUBLIC},
+    "feeds:tag-atom": {"GET": PUBLIC},
     "feeds:meetings-rss": {"GET": PUBLIC},
     "feeds:meetings-atom": {"GET": PUBLIC},
     "feeds:paper-comments-atom": {"GET": (200, 404, 200, 200, 200)},  # public sites only
@@ -188,6 +191,7 @@ MATRIX: dict[str, dict[str, tuple]] = {
     "api:paper-vote": {"GET": (405, 401, 405, 405, 405), "PUT": API_MEMBERS, "DELETE": API_MEMBERS},
     "api:paper-dismiss": {"GET": (405, 401, 405, 405, 405), "POST": API_MEMBERS, "DELETE": API_MEMBERS},
     "api:tag-list": {"GET": API_READ},
+    "api:tag-follow": {"GET": API_MEMBERS, "PUT": API_MEMBERS, "DELETE": API_MEMBERS},
     "api:meeting-list": {"GET": API_READ},
     "api:meeting-detail": {"GET": API_READ},
     "api:meeting-rsvp": {"PUT": API_MEMBERS},
@@ -232,6 +236,7 @@ ADMIN_MODELS: dict[str, dict[str, tuple]] = {
     "papers_paper": {},
     "papers_author": {},
     "papers_tag": {},
+    "papers_topicassignment": {"add": SUPERUSER_ONLY},  # the workers assign; organisers decide
     "papers_source": {},
     "papers_vote": {"add": SUPERUSER_ONLY},  # votes change through the vote service only
     "papers_fetchrun": {"add": SUPERUSER_ONLY},  # written by fetches only
@@ -351,6 +356,7 @@ def _make_world(member, other_member, organiser) -> World:
         "papers_paper": paper.pk,
         "papers_author": AuthorFactory(name="Only Author").pk,
         "papers_tag": tag.pk,
+        "papers_topicassignment": TopicAssignment.objects.get(paper=paper, topic=tag).pk,  # tagged by hand
         "papers_source": SourceFactory().pk,
         "papers_vote": Vote.objects.get(user=member).pk,
         "papers_fetchrun": run.pk,
@@ -398,6 +404,10 @@ ARGS: dict[str, Callable[[World], list]] = {
     "papers:suggestion-withdraw": lambda w: [w.paper.pk],
     "papers:daily-day": lambda w: [f"{w.paper.published_at:%Y-%m-%d}"],
     "papers:tag": lambda w: [w.tag.slug],
+    "papers:tag-follow": lambda w: [w.tag.slug],
+    "feeds:tag-rss": lambda w: [w.tag.slug],
+    "feeds:tag-atom": lambda w: [w.tag.slug],
+    "api:tag-follow": lambda w: [w.tag.slug],
     "meetings:detail": lambda w: [w.meeting.pk],
     "meetings:rsvp": lambda w: [w.meeting.pk],
     "meetings:offer": lambda w: [w.meeting.pk, w.item.pk],
@@ -651,13 +661,15 @@ SECRETS = {
 PAPER_FIELDS = {
     *("id", "title", "authors", "tags", "summary", "keywords", "published_at", "url", "pdf_url"),
     *("code_url", "arxiv_id", "doi", "vote_count", "has_voted", "external_votes", "discussed"),
-    *("discussed_at", "source", "web_url", "modified_at", "comment_count"),
+    *("discussed_at", "source", "web_url", "modified_at", "comment_count", "metadata_state"),
 }
 PAPER_DETAIL_FIELDS = {
     *PAPER_FIELDS,
     *("abstract", "categories", "arxiv_version", "updated_at", "summary_backend", "meetings"),
 }
 PAPER_ORGANISERS_ONLY = {"status", "submitted_by"}
+# Why fetching a suggestion's details failed: for its suggester and the organisers.
+PAPER_SUGGESTER_ONLY = {"metadata_error", "metadata_failed_at"}
 
 
 def _secrets(world: World) -> None:
@@ -718,7 +730,7 @@ def test_a_paper_shows_organisers_only_fields_to_organisers_alone(role, world, o
     if role == "private":
         assert (detail.status_code, listed.status_code, outcome(page)) == (401, 401, LOGIN)
         return
-    extra = PAPER_ORGANISERS_ONLY if role == "organiser" else set()
+    extra = PAPER_ORGANISERS_ONLY | PAPER_SUGGESTER_ONLY if role == "organiser" else set()
     assert set(detail.json()) == PAPER_DETAIL_FIELDS | extra
     row = next(p for p in listed.json()["results"] if p["id"] == world.paper.pk)
     assert set(row) == PAPER_FIELDS | extra
@@ -727,3 +739,16 @@ def test_a_paper_shows_organisers_only_fields_to_organisers_alone(role, world, o
     )
     # The page shows no field the API keeps from members (who suggested a paper is for organisers).
     assert page.status_code == 200 and SECRETS["offers"] not in page.content.decode()
+
+
+@pytest.mark.parametrize("role", ["member", "member-private"])
+def test_a_papers_suggester_sees_why_its_details_failed_and_nothing_organisers_only(
+    role, world, organiser, fast
+):
+    world.paper.submitted_by = world.member
+    world.paper.save()
+    api = _visitor(role, world, organiser, fast, api=True)
+    detail = api.get(reverse("api:paper-detail", args=[world.paper.pk])).json()
+    row = next(p for p in api.get(reverse("api:paper-list")).json()["results"] if p["id"] == world.paper.pk)
+    assert set(detail) == PAPER_DETAIL_FIELDS | PAPER_SUGGESTER_ONLY
+    assert set(row) == PAPER_FIELDS | PAPER_SUGGESTER_ONLY

@@ -147,7 +147,13 @@ def world(member, other_member):
         for target in (papers[0], meetings[0])
         for n in range(2)
     ]
-    return {"paper": papers[0].pk, "meeting": meetings[0].pk, "item": item.pk, "comment": comments[0].pk}
+    return {
+        "paper": papers[0].pk,
+        "meeting": meetings[0].pk,
+        "item": item.pk,
+        "comment": comments[0].pk,
+        "tag": tags[0].slug,
+    }
 
 
 @pytest.fixture
@@ -176,7 +182,7 @@ def _operations(world: dict) -> list[dict]:
     schema = _schema()
     operations = []
     for template, methods in schema["paths"].items():
-        path = template.replace("{item_id}", str(world["item"]))
+        path = template.replace("{item_id}", str(world["item"])).replace("{slug}", world["tag"])
         kind = (
             "comment" if "/comments/{id}" in template else "meeting" if "/meetings/" in template else "paper"
         )

@@ -58,7 +58,7 @@ FUZZING = settings(
     derandomize=True,
     suppress_health_check=list(HealthCheck),
 )
-OPERATIONS = 39
+OPERATIONS = 42
 PASSWORD = "correct horse battery staple"
 # Valid bodies mixed into the generated ones, so success paths are checked too.
 VALID_BODIES = {
@@ -89,7 +89,13 @@ def world(member, other_member):
     RSVPFactory(meeting=meeting, user=other_member)
     comment = comment_create(author=member, target=papers[1], body="A comment by the member")
     comment_create(author=other_member, target=meeting, body="A comment on the session")
-    return {"paper": papers[1].pk, "meeting": meeting.pk, "item": items[1].pk, "comment": comment.pk}
+    return {
+        "paper": papers[1].pk,
+        "meeting": meeting.pk,
+        "item": items[1].pk,
+        "comment": comment.pk,
+        "tag": tag.slug,
+    }
 
 
 def _live_schema():
@@ -110,6 +116,8 @@ def _steer(case, world: dict, token_key: str = "") -> None:
     params = case.path_parameters or {}
     if "token_key" in params and len(str(params["token_key"])) % 3:
         params["token_key"] = token_key
+    if "slug" in params and len(str(params["slug"])) % 3:
+        params["slug"] = world["tag"]
     kind = "comment" if "/comments/{id}" in case.path else "meeting" if "/meetings/" in case.path else "paper"
     for name, known in (("id", kind), ("item_id", "item")):
         value = params.get(name)
@@ -198,6 +206,9 @@ def test_invalid_requests_are_refused_in_the_documented_format(member, world, se
         "me_export",
         "me_tokens_list",
         "me_tokens_revoke",  # any token_key is well-formed: an unknown one is a 404
+        "tags_follow_retrieve",  # likewise any slug (and these take no body or query)
+        "tags_follow",
+        "tags_unfollow",
         "auth_logout",
         "auth_logout_all",
         "discussions_unread",

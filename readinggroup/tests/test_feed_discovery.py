@@ -56,8 +56,17 @@ def test_a_session_page_announces_the_sessions_feeds_and_calendar(client, meetin
 
 def test_pages_without_a_feed_of_their_own_announce_none(client, meeting):
     paper = meeting.agenda.get().paper
-    for path in (paper.get_absolute_url(), reverse("papers:tag", args=["forecasting"]), "/papers/tags/"):
+    for path in (paper.get_absolute_url(), "/papers/tags/"):
         assert _head_feeds(client.get(path).content) == []
+
+
+def test_a_tag_page_announces_its_own_feeds_which_answer_with_their_type(client, meeting):
+    feeds = [(RSS, "/feeds/tags/forecasting.rss"), (ATOM, "/feeds/tags/forecasting.atom")]
+    assert _head_feeds(client.get(reverse("papers:tag", args=["forecasting"])).content) == feeds
+    for kind, href in feeds:
+        response = client.get(href)
+        assert response.status_code == 200 and response["Content-Type"].startswith(kind)
+        assert b"Graph weather" in response.content
 
 
 def test_every_announced_feed_answers_with_its_type(client, meeting):
@@ -82,7 +91,11 @@ def test_a_session_page_links_the_calendar_as_webcal_and_https_and_its_papers(cl
 
 def test_a_tag_page_links_its_papers_as_bibtex(client, meeting):
     links = _visible_links(client.get(reverse("papers:tag", args=["forecasting"])).content)
-    assert links == {"/papers/export.bib?tag=forecasting"}
+    assert links == {
+        "/papers/export.bib?tag=forecasting",
+        "/feeds/tags/forecasting.rss",
+        "/feeds/tags/forecasting.atom",
+    }
     response = client.get("/papers/export.bib?tag=forecasting")
     assert response.status_code == 200 and b"Graph weather" in response.content
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from meetings.tests.factories import AgendaItemFactory, RSVPFactory
-from outbox.testing import intercept
+from outbox.tests.helpers import intercept
 from papers import tasks
 from papers.models import Paper
 from papers.tests.factories import PaperFactory

@@ -1,4 +1,4 @@
-"""For tests: see what a service queued through the outbox instead of running it on commit."""
+"""Test helpers: see what a service queued through the outbox instead of running it on commit."""
 
 from collections.abc import Callable
 
