@@ -39,6 +39,12 @@ class ExportVoteSerializer(serializers.Serializer):
     voted_at = serializers.DateTimeField(source="created_at")
 
 
+class ExportDismissalSerializer(serializers.Serializer):
+    paper_id = serializers.IntegerField()
+    title = serializers.CharField(source="paper.title")
+    dismissed_at = serializers.DateTimeField(source="created_at")
+
+
 class ExportRsvpSerializer(serializers.Serializer):
     meeting_id = serializers.IntegerField()
     meeting = serializers.CharField(source="meeting.title")
@@ -126,6 +132,7 @@ class UserDataSerializer(serializers.Serializer):
     profile = ExportProfileSerializer()
     notifications = ExportNotificationsSerializer()
     votes = ExportVoteSerializer(many=True)
+    dismissals = ExportDismissalSerializer(many=True, help_text="Papers I said “Not interested” to.")
     rsvps = ExportRsvpSerializer(many=True)
     suggestions = ExportSuggestionSerializer(many=True, help_text="Papers I suggested.")
     presenter_offers = ExportOfferSerializer(many=True)

@@ -7,7 +7,7 @@ from knox.models import AuthToken
 from meetings.models import RSVP, Notice, PresenterOffer
 from meetings.selectors import notification_preference_get
 from members.models import Invitation
-from papers.models import Paper, Vote
+from papers.models import Dismissal, Paper, Vote
 
 
 def api_tokens(*, user) -> QuerySet:
@@ -31,6 +31,9 @@ def user_data(*, user) -> dict:
         "profile": user,
         "notifications": notification_preference_get(user=user),
         "votes": Vote.objects.filter(user=user).select_related("paper").order_by("created_at", "id"),
+        "dismissals": Dismissal.objects.filter(user=user)
+        .select_related("paper")
+        .order_by("created_at", "id"),
         "rsvps": RSVP.objects.filter(user=user).select_related("meeting").order_by("created_at", "id"),
         "suggestions": Paper.objects.filter(submitted_by=user).order_by("created_at", "id"),
         "presenter_offers": PresenterOffer.objects.filter(user=user)

@@ -133,6 +133,15 @@ class PaperSerializer(OrganiserFieldsMixin, serializers.ModelSerializer):
         allow_null=True,
         help_text="Only for its suggester and organisers: when fetching the details gave up.",
     )
+    for_you_score = serializers.FloatField(
+        required=False,
+        help_text="Only with `ordering=for_you`: how well the paper suits me, from 0 to 1, higher first.",
+    )
+    for_you_reason = serializers.CharField(
+        required=False,
+        help_text="Only with `ordering=for_you`: why it is on my list, e.g. “Like “A paper”, which you "
+        "voted for” or “Trending in the group”.",
+    )
 
     organiser_fields = ("status", "submitted_by")
     # Why a suggestion failed is for who suggested it and the organisers (it may name a URL or
@@ -169,6 +178,8 @@ class PaperSerializer(OrganiserFieldsMixin, serializers.ModelSerializer):
             "metadata_error",
             "metadata_failed_at",
             "search_rank",
+            "for_you_score",
+            "for_you_reason",
         ]
         read_only_fields = fields
 
@@ -250,6 +261,11 @@ class VoteStateSerializer(serializers.Serializer):
     voted = serializers.BooleanField(help_text="Whether I vote for it now.")
 
 
+class DismissalStateSerializer(serializers.Serializer):
+    paper_id = serializers.IntegerField()
+    dismissed = serializers.BooleanField(help_text="Whether the paper is kept off my “for you” list now.")
+
+
 class TombstoneSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="paper_id", help_text="The paper's id: drop your copy.")
     deleted = serializers.BooleanField(default=True, read_only=True)
@@ -303,6 +319,7 @@ def paper_version(paper: Paper, *, organiser: bool) -> list:
         paper.submitted_by.public_name if organiser and paper.submitted_by_id else None,
         [(tag.slug, tag.name, tag.kind) for tag in paper.tags.all()],
         [(authorship.author.name, authorship.affiliation) for authorship in paper.authorships.all()],
+        getattr(paper, "for_you_reason", None),  # only on a for_you list, whose reasons move
     ]
 
 
@@ -351,6 +368,8 @@ class PaperViewSet(KnownQueryParameters, viewsets.GenericViewSet):
             return PaperSerializer
         if self.action == "vote":
             return VoteStateSerializer
+        if self.action == "dismiss":
+            return DismissalStateSerializer
         return PaperDetailSerializer
 
     def list(self, request: Request) -> Response:
@@ -480,6 +499,40 @@ class PaperViewSet(KnownQueryParameters, viewsets.GenericViewSet):
         except DjangoPermissionDenied as error:  # the account was deleted meanwhile
             raise exceptions.PermissionDenied(str(error)) from None
         return Response(VoteStateSerializer(state).data)
+
+    @extend_schema(
+        methods=["POST"],
+        operation_id="papers_dismiss",
+        summary="Not interested: keep a paper off my “for you” list (idempotent)",
+        description=(
+            "The paper never comes back in `ordering=for_you` and papers like it rank lower. A paper "
+            "that does not exist, or that I may not see, is a 404."
+        ),
+        request=None,
+        responses={200: DismissalStateSerializer},
+    )
+    @extend_schema(
+        methods=["DELETE"],
+        operation_id="papers_dismiss_undo",
+        summary="Take a “not interested” back (idempotent)",
+        request=None,
+        responses={200: DismissalStateSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["post", "delete"],
+        url_path="dismiss",
+        pagination_class=None,
+        filterset_class=None,
+    )
+    def dismiss(self, request: Request, pk: str) -> Response:
+        try:
+            state = services.paper_dismiss_set(
+                user=request.user, paper_id=_paper_id(pk), dismissed=request.method == "POST"
+            )
+        except Paper.DoesNotExist:
+            raise exceptions.NotFound("No paper with this id.") from None
+        return Response(DismissalStateSerializer(state).data)
 
 
 @extend_schema_view(

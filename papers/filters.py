@@ -2,8 +2,9 @@
 
     PaperFilter(request.GET, queryset=papers, request=request).qs
 
-applies the filters, then the order: an explicit `ordering`, else best match first
-for a search (`q`: among the SEARCH_CANDIDATES most trending matches), else trending.
+applies the filters, then the order: an explicit `ordering` (`for_you`, a member's own list, keeps
+only the papers on it), else best match first for a search (`q`: among the SEARCH_CANDIDATES most
+trending matches), else trending.
 `status` exists for organisers only; for everyone else it is dropped, and only listed
 papers are ever shown.
 """
@@ -17,8 +18,9 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 
+from papers.discovery import FOR_YOU_LIMIT
 from papers.models import Paper, Vote
-from papers.selectors import ORDERINGS, best_matches_first, paper_search
+from papers.selectors import ORDERINGS, best_matches_first, paper_for_you, paper_search
 from readinggroup.envparse import FALSE_WORDS, TRUE_WORDS
 from readinggroup.rest.query import UtcIsoDateTimeFilter
 
@@ -27,7 +29,9 @@ ORDERING_CHOICES = [
     ("votes", "Most votes"),
     ("newest", "Newest publications"),
     ("queue", "Vote queue: undiscussed papers by votes"),
+    ("for_you", "For you (members only): papers like the ones I voted for, presented, discussed"),
 ]
+FOR_YOU_NEEDS_MEMBER = "ordering=for_you ranks papers by a member's own votes: log in (send your token)."
 DEFAULT_ORDERING = "trending"
 SYNC_ORDER = ("modified_at", "id")  # ?updated_since=: a stable order the keyset cursor pages through
 
@@ -71,8 +75,12 @@ def _start_of_day(day: date) -> datetime | None:
 
 
 class PaperFilterForm(forms.Form):
+    user = None  # set by PaperFilter: who asks
+
     def clean(self) -> dict:
         data = super().clean()
+        if data.get("ordering") == "for_you" and not getattr(self.user, "is_authenticated", False):
+            raise ValidationError({"ordering": FOR_YOU_NEEDS_MEMBER})
         if data.get("updated_since") and (data.get("ordering") or data.get("q")):
             raise ValidationError(
                 {"updated_since": "Changes come oldest first: leave out ordering and q with updated_since."}
@@ -106,7 +114,13 @@ class PaperFilter(django_filters.FilterSet):
     ordering = django_filters.ChoiceFilter(
         choices=ORDERING_CHOICES,
         method="filter_ordering",
-        label="Order (default: best match when searching, else trending)",
+        label=(
+            "Order (default: best match when searching, else trending). `for_you`: my own list, for "
+            "logged-in members only (anonymous: a 400): papers I have not voted for, dismissed or seen "
+            "discussed, most like the ones I voted for, presented, commented on or said yes to a "
+            "session of, mixed with the group's trending; each with `for_you_score` and "
+            f"`for_you_reason`. The list holds at most {FOR_YOU_LIMIT} papers"
+        ),
     )
     updated_since = UtcIsoDateTimeFilter(
         method="filter_updated_since",
@@ -127,6 +141,12 @@ class PaperFilter(django_filters.FilterSet):
         if not getattr(self.user, "is_organiser", False):  # anonymous visitors have none
             self.filters.pop("status")
 
+    @property
+    def form(self) -> PaperFilterForm:
+        form = super().form
+        form.user = self.user
+        return form
+
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
         if not self.form.cleaned_data.get("status"):
             queryset = queryset.filter(status=Paper.Status.LISTED)
@@ -136,6 +156,8 @@ class PaperFilter(django_filters.FilterSet):
         order = self.form.cleaned_data.get("ordering")
         if order == "queue":
             queryset = queryset.filter(discussed_at__isnull=True)
+        if order == "for_you":
+            return paper_for_you(queryset, user=self.user)
         if order or not self.form.cleaned_data.get("q"):
             return queryset.order_by(*ORDERINGS[order or DEFAULT_ORDERING])
         return best_matches_first(queryset, self.queryset, self.form.cleaned_data["q"])

@@ -378,6 +378,24 @@ class Vote(models.Model):
         return f"{self.user} → {self.paper}"
 
 
+class Dismissal(models.Model):
+    """A member said "not interested" to a paper: it leaves their "for you" list for good and
+    counts against papers like it (papers.discovery)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dismissals")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="dismissals")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "paper"], name="papers_dismissal_once_per_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} is not interested in {self.paper}"
+
+
 class PaperTombstone(models.Model):
     """A paper that left members' sight (deleted, merged into another or hidden), so that an app
     syncing with `?updated_since=` learns to drop its copy: a deleted row leaves nothing to find,

@@ -4,6 +4,7 @@ from django.apps import apps
 from django.db import connections
 from django.db.models import (
     BooleanField,
+    CharField,
     Count,
     Exists,
     FloatField,
@@ -15,7 +16,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 
-from papers.models import Paper, PaperAuthor, Tag, Vote
+from papers.models import Dismissal, Paper, PaperAuthor, Tag, Vote
 from papers.search import query as search_query
 from papers.search import ranking as search_ranking
 
@@ -34,6 +35,13 @@ def with_has_voted(papers: QuerySet, user) -> QuerySet:
     if user is None or not user.is_authenticated:
         return papers.annotate(has_voted=Value(False, output_field=BooleanField()))
     return papers.annotate(has_voted=Exists(Vote.objects.filter(paper=OuterRef("pk"), user=user)))
+
+
+def with_dismissed(papers: QuerySet, user) -> QuerySet:
+    """`is_dismissed`: whether this member said "not interested" to the paper (an EXISTS)."""
+    if user is None or not user.is_authenticated:
+        return papers.annotate(is_dismissed=Value(False, output_field=BooleanField()))
+    return papers.annotate(is_dismissed=Exists(Dismissal.objects.filter(paper=OuterRef("pk"), user=user)))
 
 
 def with_list_relations(papers: QuerySet) -> QuerySet:
@@ -97,6 +105,39 @@ def best_matches_first(matched: QuerySet, papers: QuerySet, q: str) -> QuerySet:
     """`matched` (paper_search with every other filter applied) best match first. `papers`
     and `q` are kept for the callers: the ranking already covers the whole collection."""
     return matched.order_by("-search_rank", "-id")
+
+
+# --- For you --------------------------------------------------------------------------------------
+
+
+def paper_for_you(papers: QuerySet, *, user) -> QuerySet:
+    """`papers` (listed ones, filtered as the caller likes) in the member's "for you" order: annotated
+    `for_you_score` (higher first) and `for_you_reason` (the line a card shows), ties by newest id.
+    Only papers of the member's list (papers.discovery.for_you, cached a few minutes) remain.
+    """
+    from papers.discovery.for_you import cached_for_you
+
+    picks = cached_for_you(user, using=papers.db)
+    if not picks:
+        none = papers.none().annotate(for_you_score=Value(0.0, output_field=FloatField()))
+        return none.annotate(for_you_reason=Value("", output_field=CharField())).order_by(
+            "-for_you_score", "-id"
+        )
+    table = connections[papers.db].ops.quote_name(Paper._meta.db_table)
+    whens = " ".join(["WHEN %s THEN %s"] * len(picks))
+    score = RawSQL(
+        f"CASE {table}.id {whens} ELSE 0.0 END",
+        [value for pick in picks for value in (pick.paper_id, pick.score)],
+        output_field=FloatField(),
+    )
+    reason = RawSQL(
+        f"CASE {table}.id {whens} ELSE '' END",
+        [value for pick in picks for value in (pick.paper_id, pick.reason)],
+        output_field=CharField(),
+    )
+    # The list may be minutes old (cached): a session marked done since then took papers off it.
+    mine = papers.filter(pk__in=[pick.paper_id for pick in picks], discussed_at__isnull=True)
+    return mine.annotate(for_you_score=score, for_you_reason=reason).order_by("-for_you_score", "-id")
 
 
 # --- API reads ------------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from outbox import enqueue, enqueue_many
 from papers import normalise
-from papers.models import Paper, PaperTombstone, Source, Tag, Vote, tag_slug
+from papers.discovery import forget_for_you
+from papers.models import Dismissal, Paper, PaperTombstone, Source, Tag, Vote, tag_slug
+from papers.selectors import paper_visible
 from papers.signals import papers_visibility_changed
 from papers.summaries.base import Summary
 from papers.trending import SCORE_AFTER_UNVOTE_SQL, SCORE_AFTER_VOTE_SQL, trending_score
@@ -86,6 +88,7 @@ def _vote_set(*, user, paper_id: int, voted: bool) -> VoteState:
             count_sql = _COUNT_DOWN
         if changed:
             cursor.execute(count_sql, [now, paper_id])
+            forget_for_you(user.pk)  # the vote is a signal of theirs, and the paper leaves the list
         else:
             cursor.execute(_READ_COUNT, [paper_id])
         row = cursor.fetchone()
@@ -98,6 +101,29 @@ def _vote_set(*, user, paper_id: int, voted: bool) -> VoteState:
 def paper_vote_toggle(*, user, paper_id: int) -> VoteState:
     has_voted = Vote.objects.filter(user=user, paper_id=paper_id).exists()
     return paper_vote_set(user=user, paper_id=paper_id, voted=not has_voted)
+
+
+@dataclass(frozen=True)
+class DismissalState:
+    paper_id: int
+    dismissed: bool
+
+
+def paper_dismiss_set(*, user, paper_id: int, dismissed: bool) -> DismissalState:
+    """Say "not interested" to a paper (or take it back); idempotent. The paper leaves the member's
+    "for you" list and counts against papers like it (papers.discovery).
+
+    Raises Paper.DoesNotExist for a paper that does not exist or that the member may not see.
+    """
+    if not paper_visible(user=user).filter(pk=paper_id).exists():
+        raise Paper.DoesNotExist(f"No paper with id {paper_id}.")
+    forget_for_you(user.pk)
+    if dismissed:
+        # A concurrent dismissal of the same paper by the same member is the same wish: ignored.
+        Dismissal.objects.bulk_create([Dismissal(user=user, paper_id=paper_id)], ignore_conflicts=True)
+    else:
+        Dismissal.objects.filter(user=user, paper_id=paper_id).delete()
+    return DismissalState(paper_id=paper_id, dismissed=dismissed)
 
 
 def paper_set_status(*, papers, status: str) -> int:
@@ -175,6 +201,7 @@ class Moved:
 # One line per relation; a new app's relation to papers is moved by adding its line here.
 MOVED_RELATIONS = (
     Moved("papers.Vote", unique_with="user"),
+    Moved("papers.Dismissal", unique_with="user"),
     Moved("papers.Paper_tags", unique_with="tag"),
     Moved("meetings.AgendaItem", unique_with="meeting"),
     Moved("discussions.Comment"),

@@ -26,11 +26,13 @@ from papers.forms import SuggestForm
 from papers.highlight import attach_highlights, with_headlines
 from papers.models import Paper, Tag
 from papers.selectors import (
+    paper_for_you,
     paper_list,
     paper_queue,
     paper_related,
     paper_visible,
     tag_counts,
+    with_dismissed,
     with_has_voted,
     with_list_relations,
 )
@@ -109,6 +111,18 @@ class HomeView(PaperListMixin, ListView):
             for key, (label, _) in HOME_TABS.items()
         ]
         return super().get_context_data(tab=self.tab, tab_title=title, lede=lede, tabs=tabs, **kwargs)
+
+
+class ForYouView(LoginRequiredMixin, PaperListMixin, ListView):
+    """A member's own list (papers.discovery.for_you): each card says why it is there and offers
+    "Not interested"."""
+
+    template_name = "papers/for_you.html"
+    extra_context = {"nav": "for-you", "for_you": True}
+
+    def get_queryset(self) -> QuerySet:
+        papers = with_list_relations(with_has_voted(Paper.objects.listed(), self.request.user))
+        return paper_for_you(papers, user=self.request.user)
 
 
 class TagView(PaperListMixin, ListView):
@@ -208,7 +222,8 @@ class PaperDetailView(ReadAccessMixin, DetailView):
 
     def get_queryset(self) -> QuerySet:
         # Listed papers; also the pending ones I suggested, and every paper for organisers.
-        papers = with_has_voted(paper_visible(user=self.request.user), self.request.user)
+        user = self.request.user
+        papers = with_dismissed(with_has_voted(paper_visible(user=user), user), user)
         agenda = AgendaItem.objects.select_related("meeting", "presenter").order_by("-meeting__starts_at")
         return with_list_relations(papers).prefetch_related(
             Prefetch("agenda_items", queryset=agenda, to_attr="agenda_list")
@@ -235,6 +250,25 @@ def vote(request: HttpRequest, pk: int) -> HttpResponse:
     )
     next_url = request.POST.get("next", "")
     return render(request, "papers/_vote.html", {"paper": paper, "next_url": next_url})
+
+
+@member_action
+def dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Not interested" (dismissed=0 takes it back): htmx swaps the card for a note, else back to
+    the page the button was on."""
+    wanted = request.POST.get("dismissed", "1") not in ("0", "false", "")
+    try:
+        services.paper_dismiss_set(user=request.user, paper_id=pk, dismissed=wanted)
+    except Paper.DoesNotExist:
+        raise Http404("No paper with this id.") from None
+    title = Paper.objects.filter(pk=pk).values_list("title", flat=True).first() or ""
+    if request.htmx:
+        return render(request, "papers/_dismissed.html", {"pk": pk, "title": title, "dismissed": wanted})
+    if wanted:
+        messages.success(request, f"Not interested in “{title}”: it will not come back in For you.")
+    else:
+        messages.success(request, f"“{title}” may come back in For you.")
+    return redirect_back(request, fallback=reverse("papers:for-you"))
 
 
 @member_action

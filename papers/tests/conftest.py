@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from papers.tests.scripted_group import group  # noqa: F401 (the "for you" tests' fixture)
+
 FIXTURES = Path(__file__).with_name("fixtures")
 
 

@@ -89,6 +89,8 @@ MATRIX: dict[str, dict[str, tuple]] = {
     # Papers
     "papers:detail": {"GET": PUBLIC},
     "papers:vote": {"GET": ACTION_GET, "POST": ACTION_POST},
+    "papers:dismiss": {"GET": ACTION_GET, "POST": ACTION_POST},
+    "papers:for-you": {"GET": MEMBERS},  # a member's own list, whatever SITE_PUBLIC says
     # Only for the suggester of a paper still waiting for its details (w.paper has them: 404);
     # the suggester's side is in papers/tests/test_suggest_failures.py.
     "papers:suggestion-retry": {"GET": ACTION_GET, "POST": (LOGIN, LOGIN, 404, 404, 404)},
@@ -188,6 +190,7 @@ MATRIX: dict[str, dict[str, tuple]] = {
     "api:paper-detail": {"GET": API_READ, "DELETE": (401, 401, 405, 405, 405)},
     "api:paper-vote": {"GET": (405, 401, 405, 405, 405), "PUT": API_MEMBERS, "DELETE": API_MEMBERS},
     "api:paper-related": {"GET": API_READ},
+    "api:paper-dismiss": {"GET": (405, 401, 405, 405, 405), "POST": API_MEMBERS, "DELETE": API_MEMBERS},
     "api:tag-list": {"GET": API_READ},
     "api:tag-follow": {"GET": API_MEMBERS, "PUT": API_MEMBERS, "DELETE": API_MEMBERS},
     "api:meeting-list": {"GET": API_READ},
@@ -397,6 +400,7 @@ def _axes(model: str):
 ARGS: dict[str, Callable[[World], list]] = {
     "papers:detail": lambda w: [w.paper.pk],
     "papers:vote": lambda w: [w.paper.pk],
+    "papers:dismiss": lambda w: [w.paper.pk],
     "papers:suggestion-retry": lambda w: [w.paper.pk],
     "papers:suggestion-withdraw": lambda w: [w.paper.pk],
     "papers:daily-day": lambda w: [f"{w.paper.published_at:%Y-%m-%d}"],
@@ -440,6 +444,7 @@ ARGS: dict[str, Callable[[World], list]] = {
     "api:paper-detail": lambda w: [w.paper.pk],
     "api:paper-related": lambda w: [w.paper.pk],
     "api:paper-vote": lambda w: [w.paper.pk],
+    "api:paper-dismiss": lambda w: [w.paper.pk],
     "api:meeting-detail": lambda w: [w.meeting.pk],
     "feeds:paper-comments-atom": lambda w: [w.paper.pk],
     "api:paper-comments": lambda w: [w.paper.pk],

@@ -23,6 +23,8 @@ OPERATIONS = {
     ("get", "/api/v1/papers/{id}/related/"): "papers_related",
     ("put", "/api/v1/papers/{id}/vote/"): "papers_vote_set",
     ("delete", "/api/v1/papers/{id}/vote/"): "papers_vote_remove",
+    ("post", "/api/v1/papers/{id}/dismiss/"): "papers_dismiss",
+    ("delete", "/api/v1/papers/{id}/dismiss/"): "papers_dismiss_undo",
     ("get", "/api/v1/tags/"): "tags_list",
     ("get", "/api/v1/tags/{slug}/follow/"): "tags_follow_retrieve",
     ("put", "/api/v1/tags/{slug}/follow/"): "tags_follow",

@@ -58,7 +58,7 @@ FUZZING = settings(
     derandomize=True,
     suppress_health_check=list(HealthCheck),
 )
-OPERATIONS = 41
+OPERATIONS = 43
 PASSWORD = "correct horse battery staple"
 # Valid bodies mixed into the generated ones, so success paths are checked too.
 VALID_BODIES = {
