@@ -1,0 +1,1 @@
+"""Discovery: related papers and the "for you" list of a member."""
