@@ -4,10 +4,10 @@ A member's profile is the weighted sum of the embeddings of the papers they gave
 to (voted for, RSVPed to a session of, presented, commented on; dismissed papers count
 against). A candidate's score mixes its cosine with the profile and the group's trending
 score. The two are on unrelated scales (a cosine in [-1, 1] against a trending score that
-grows with the days since 2000, see papers/trending.py), so each is turned into its
-percentile rank among the candidates before mixing: the mix then means the same thing
-whatever the absolute numbers. bench/discovery_quality.py measures it and tuned the
-constants here on its dev split.
+grows with the days since 2000, see papers/trending.py), so each is min-max scaled over
+the candidates before mixing: the mix then means the same thing whatever the offset and
+unit. bench/discovery_quality.py measures it and chose the constants here, and min-max
+over percentile ranks, on its dev split (ranks flatten the few strong matches that matter).
 """
 
 import numpy as np
@@ -19,7 +19,7 @@ RSVP_WEIGHT = 0.5
 PRESENTED_WEIGHT = 1.5
 COMMENTED_WEIGHT = 0.75
 # Negative: a dismissed paper pushes the profile away from its topic.
-DISMISSED_WEIGHT = -0.5
+DISMISSED_WEIGHT = -1.0
 SIGNAL_WEIGHTS = {
     "vote": VOTE_WEIGHT,
     "rsvp": RSVP_WEIGHT,
@@ -32,7 +32,7 @@ SIGNAL_WEIGHTS = {
 RECENCY_HALF_LIFE_DAYS = 90.0
 
 # Share of the score that comes from the group's trending order (tuned on the dev split).
-TRENDING_SHARE = 0.2
+TRENDING_SHARE = 0.3
 
 
 def recency_weight(age_days: float) -> float:
@@ -67,7 +67,7 @@ def for_you_scores(
     *,
     trending_share: float = TRENDING_SHARE,
 ) -> np.ndarray:
-    """One score per candidate row, higher is better, in [0, 1].
+    """One score per candidate row, higher is better, within [0, 1].
 
     `candidates` are unit-length embeddings; `trending` is each candidate's trending score
     in the group. Without a profile (a member with no signals) the order is trending's.
@@ -77,26 +77,24 @@ def for_you_scores(
     trending = np.asarray(trending, dtype=np.float64).reshape(-1)
     if len(trending) != len(candidates):
         raise ValueError(f"{len(candidates)} candidates but {len(trending)} trending scores")
-    trending_rank = percentile_ranks(trending)
+    trending_part = min_max(trending)
     if profile is None:
-        return trending_rank
+        return trending_part
     similarity = np.asarray(candidates, dtype=np.float64) @ np.asarray(profile, dtype=np.float64)
-    return (1.0 - trending_share) * percentile_ranks(similarity) + trending_share * trending_rank
+    return (1.0 - trending_share) * min_max(similarity) + trending_share * trending_part
 
 
-def percentile_ranks(values: np.ndarray) -> np.ndarray:
-    """Each value's rank scaled to [0, 1] (largest is 1); ties share their average rank.
+def min_max(values: np.ndarray) -> np.ndarray:
+    """Values moved and scaled onto [0, 1]; all zeros when they are all equal.
 
-    Ties matter: most papers have no votes, and without averaging their arbitrary order
-    would look like a preference.
+    Equal values carry no preference (a group with no votes yet), so they add nothing
+    rather than a constant that would only shift every score.
     """
     values = np.asarray(values, dtype=np.float64).reshape(-1)
-    if len(values) < 2:
-        return np.ones(len(values))
-    distinct, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
-    ends = np.cumsum(counts)  # 1-based rank of the last value of each run of ties
-    average_rank = ends - (counts - 1) / 2.0
-    return (average_rank[inverse] - 1.0) / (len(values) - 1.0)
+    if len(values) == 0:
+        return values
+    low, span = values.min(), np.ptp(values)
+    return (values - low) / span if span > 0 else np.zeros(len(values))
 
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:

@@ -55,9 +55,11 @@ def test_the_mix_does_not_depend_on_the_scale_of_trending() -> None:
     assert small == pytest.approx(large)
 
 
-def test_ties_share_their_rank() -> None:
-    assert scoring.percentile_ranks(np.array([0.0, 0.0, 3.0])) == pytest.approx([0.25, 0.25, 1.0])
-    assert scoring.percentile_ranks(np.array([7.0])) == pytest.approx([1.0])
+def test_equal_trending_scores_add_nothing() -> None:
+    assert scoring.min_max(np.array([2.0, 4.0, 3.0])) == pytest.approx([0.0, 1.0, 0.5])
+    assert scoring.min_max(np.array([7.0, 7.0])) == pytest.approx([0.0, 0.0])
+    scores = scoring.for_you_scores(X, np.stack([X, Y]), np.array([5.0, 5.0]), trending_share=0.5)
+    assert scores == pytest.approx([0.5, 0.0])
 
 
 def test_it_rejects_a_share_outside_zero_to_one_and_mismatched_lengths() -> None:
