@@ -6,8 +6,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from outbox.tests.helpers import first_args
 
+from outbox.tests.helpers import first_args
 from papers import tasks
 from papers.models import Paper, RelatedPaper
 from papers.related import RELATED_COUNT, papers_relate
