@@ -92,11 +92,9 @@ def test_a_suggestion_arxiv_keeps_failing_ends_saying_so(transactional_db, redis
     assert not Paper.objects.listed().filter(pk=paper.pk).exists()
 
 
-def test_a_real_worker_embeds_new_papers_and_search_finds_one_by_a_paraphrase(
-    worker_queue, redis_url, httpserver
-):
-    from papers.selectors import paper_search
-
+def _fetch_two_papers_and_wait_for_their_embeddings(worker_queue, redis_url, httpserver) -> None:
+    """Queue a fetch of the two-paper arXiv page to the real worker and wait until both papers
+    carry an embedding (the worker's follow-ups of a new paper)."""
     httpserver.expect_request("/api/query").respond_with_data(fixture_bytes("arxiv_page1.xml"))
     source = SourceFactory(kind="arxiv", url=httpserver.url_for("/api/query"), auto_list=True)
     sender = Celery("integration-test", broker=redis_url, set_as_current=False)
@@ -111,6 +109,14 @@ def test_a_real_worker_embeds_new_papers_and_search_finds_one_by_a_paraphrase(
         return Paper.objects.count() == 2 and not Paper.objects.filter(embedding__isnull=True).exists()
 
     assert wait_for(embedded, DONE_SECONDS, 0.2), "the worker did not embed the new papers in time"
+
+
+def test_a_real_worker_embeds_new_papers_and_search_finds_one_by_a_paraphrase(
+    worker_queue, redis_url, httpserver
+):
+    from papers.selectors import paper_search
+
+    _fetch_two_papers_and_wait_for_their_embeddings(worker_queue, redis_url, httpserver)
     paraphrase = "inexpensive dispatch of tokens to specialist feedforward blocks"  # no word in common
     found = list(paper_search(Paper.objects.listed(), paraphrase).values_list("arxiv_id", flat=True))
     assert found[:1] == ["2403.01234"]
@@ -128,20 +134,7 @@ def test_a_real_worker_assigns_a_new_paper_to_the_topic_it_belongs_to(worker_que
         "so that models grow without growing their compute.",
     )
     topic_refresh(tag=topic)  # before any paper: the worker makes the centre from the new ones
-    httpserver.expect_request("/api/query").respond_with_data(fixture_bytes("arxiv_page1.xml"))
-    source = SourceFactory(kind="arxiv", url=httpserver.url_for("/api/query"), auto_list=True)
-    sender = Celery("integration-test", broker=redis_url, set_as_current=False)
-    try:
-        sender.send_task(
-            "papers.tasks.fetch_source", args=[source.pk], kwargs={"force": True}, queue=worker_queue
-        )
-    finally:
-        sender.close()
-
-    def embedded() -> bool:
-        return Paper.objects.count() == 2 and not Paper.objects.filter(embedding__isnull=True).exists()
-
-    assert wait_for(embedded, DONE_SECONDS, 0.2), "the worker did not embed the new papers in time"
+    _fetch_two_papers_and_wait_for_their_embeddings(worker_queue, redis_url, httpserver)
     assert wait_for(lambda: TopicAssignment.objects.exists(), DONE_SECONDS, 0.2)
     assert set(topic.papers.values_list("arxiv_id", flat=True)) == {"2403.01234"}
     assignment = TopicAssignment.objects.get()
