@@ -17,6 +17,7 @@ from django.db import OperationalError
 
 from papers.fetching import paper_fetch_metadata, source_fetch_if_due, sources_due
 from papers.http import FetchError
+from papers.search import term_stats
 from papers.services import paper_embed, paper_metadata_failed, paper_summarise
 
 logger = logging.getLogger(__name__)
@@ -73,6 +74,12 @@ def summarise_papers(paper_ids: list[int]) -> int:
 def embed_papers(paper_ids: list[int]) -> int:
     """Store the search embeddings of a batch of new or changed papers (one model call)."""
     return paper_embed(paper_ids=paper_ids)
+
+
+@shared_task(**TASK_OPTIONS, **DB_RETRY)
+def refresh_search_terms() -> None:
+    """Recount how many papers use each word (PostgreSQL's IDF for search; hourly, by beat)."""
+    term_stats.refresh()
 
 
 def metadata_retry_countdown(retries: int) -> float:

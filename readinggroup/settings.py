@@ -399,6 +399,11 @@ try:
     _digest_schedule = crontab(minute=0, hour=DIGEST_HOUR, day_of_week=DIGEST_WEEKDAY)
 except ValueError as error:
     raise ImproperlyConfigured(f"DIGEST_WEEKDAY / DIGEST_HOUR: {error}") from None
+# PostgreSQL search's word statistics (IDF): new words are counted live until the next run.
+CELERY_BEAT_SCHEDULE["papers-refresh-search-terms"] = {
+    "task": "papers.tasks.refresh_search_terms",
+    "schedule": 60 * 60,
+}
 CELERY_BEAT_SCHEDULE.update(
     {
         "meetings-send-reminders": {
