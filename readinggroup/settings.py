@@ -123,6 +123,10 @@ if IS_POSTGRES:
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
         "DB_CONNECT_TIMEOUT", default=5, minimum=2
     )
+    # No JIT: a search statement over 1M papers is estimated costly enough to be compiled,
+    # which took 40-70 ms of a 10 ms statement (docs/search.md); no query here runs long
+    # enough to win it back.
+    DATABASES["default"]["OPTIONS"]["options"] = "-c jit=off"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server, the worker and beat share one file without
     # "database is locked" errors under normal load.

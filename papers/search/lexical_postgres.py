@@ -31,8 +31,8 @@ K1, B = 1.2, 0.75  # BM25's usual constants, as FTS5 uses
 FIELD_WEIGHTS = "{0.1, 0.2, 0.4, 1.0}"
 ABSTRACT_WEIGHT = 0.2
 # Papers ranked at most when a query has a rare enough word (measured in docs/search.md).
-CANDIDATE_DOCUMENTS = 20_000
-COMMON_CANDIDATES = 5_000
+CANDIDATE_DOCUMENTS = 1_000
+COMMON_CANDIDATES = 1_000
 
 _RANK_SQL = """
 WITH terms AS MATERIALIZED (
