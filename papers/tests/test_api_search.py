@@ -9,6 +9,7 @@ from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from papers import tasks
 from papers.apps import analyze_stale_tables
 from papers.models import Paper
 from papers.search import lexical_postgres, term_stats
@@ -241,3 +242,16 @@ def test_the_refresh_command_says_what_it_did():
     call_command("refresh_search_terms", stdout=out)
     expected = "refreshed" if connection.vendor == "postgresql" else "nothing to do"
     assert expected in out.getvalue()
+
+
+def test_beat_refreshes_the_word_statistics_through_the_task(settings):
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "papers.tasks.refresh_search_terms" in scheduled
+    PaperFactory(title="Graph sheaves", abstract="")
+    tasks.refresh_search_terms.delay()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT documents FROM papers_searchterm WHERE lexeme = 'sheav'")
+            assert cursor.fetchone() == (1,)
+            cursor.execute("SELECT papers FROM papers_searchcorpus")
+            assert cursor.fetchone() == (1,)
