@@ -93,3 +93,17 @@ def test_l0_serves_the_captured_bytes(tmp_path, monkeypatch, settings):
     response = Client().get("/bench/l0/list_first/", headers=PROXY_HEADERS)
     assert response.content == b'{"a": 1}' and response["Content-Type"] == "application/json"
     reference._l0_bodies.cache_clear()
+
+
+def test_the_search_latency_bench_times_every_kind_of_query(loaded, capsys):
+    from bench import search_latency
+    from papers.search import term_stats
+
+    term_stats.refresh()
+    queries = search_latency.build_queries(3)
+    assert {len(q) for q in queries.values()} == {3}
+    assert all(len(q.split()) == 20 for q in queries["20 words"])
+    assert search_latency.main(["--queries", "3"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    rows = [line for line in out if line.startswith(("| 3", "| 20"))]
+    assert len(rows) == 3 and all(line.count(" / ") == 4 for line in rows)
