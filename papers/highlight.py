@@ -1,8 +1,10 @@
 """Search results with the matching words marked, for the web search page.
 
-On PostgreSQL the database marks them (ts_headline, so stemmed matches such as
-"transformers" for "transformer" are marked too); elsewhere a small Python
-fallback marks the literal query words. Either way the text is HTML-escaped
+The words are the ones the ranking used, parsed by papers.search.query on both
+databases (phrases' words marked, excluded words not). On PostgreSQL the
+database marks them (ts_headline with the ranking's own tsqueries, so stemmed
+matches such as "transformers" for "transformer" are marked too); elsewhere a
+small Python fallback marks the literal query words. Either way the text is HTML-escaped
 first and only our own <mark> elements are added, so titles and abstracts
 can never inject markup.
 """
@@ -16,6 +18,8 @@ from django.db.models.functions import Coalesce, NullIf
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from papers.search import query as search_query
+
 # Control characters no title or abstract contains: ts_headline wraps matches in
 # them, and they become <mark> only after the text has been escaped.
 MARK_START, MARK_STOP = "\x02", "\x03"
@@ -28,20 +32,32 @@ def uses_postgres() -> bool:
 
 
 def query_terms(query: str) -> list[str]:
-    """The words of a query, without quotes and operators, at most MAX_TERMS."""
-    words = re.findall(r"\w[\w.+-]*", query)
-    return [w for w in words if w.lower() not in {"or", "and", "not"}][:MAX_TERMS]
+    """The words the search ranked by (papers.search.query, as the ranking parses them): the
+    words and the phrases' words, not the excluded ones, at most MAX_TERMS."""
+    parsed = search_query.parse(query)
+    words = [*parsed.words, *(w for phrase in parsed.phrases for w in phrase.split())]
+    return list(dict.fromkeys(words))[:MAX_TERMS]
 
 
-def _search_query(query: str) -> SearchQuery:
-    return SearchQuery(query, config="english", search_type="websearch")
+def _search_query(query: str) -> SearchQuery | None:
+    """The ranking's own terms as one tsquery: any word (plainto, as papers.search.term_stats
+    builds each) or phrase (phraseto); the first MAX_TERMS, as in the SQLite fallback."""
+    parsed = search_query.parse(query)
+    parts = [SearchQuery(w, config="english", search_type="plain") for w in parsed.words[:MAX_TERMS]]
+    parts += [SearchQuery(p, config="english", search_type="phrase") for p in parsed.phrases]
+    if not parts:
+        return None
+    combined = parts[0]
+    for part in parts[1:]:
+        combined |= part
+    return combined
 
 
 def with_headlines(papers: QuerySet, query: str) -> QuerySet:
     """On PostgreSQL, annotate the marked title and abstract snippet within the page query."""
-    if not uses_postgres():
+    search = _search_query(query) if uses_postgres() else None
+    if search is None:
         return papers
-    search = _search_query(query)
     marks = {"config": "english", "start_sel": MARK_START, "stop_sel": MARK_STOP}
     body = Coalesce(NullIf("abstract", Value("")), "summary")
     return papers.annotate(

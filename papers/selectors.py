@@ -82,7 +82,7 @@ def paper_search(papers: QuerySet, q: str) -> QuerySet:
     if not query.text:
         return papers
     if query.is_lookup:
-        found = papers.filter(Q(arxiv_id=query.arxiv_id) if query.arxiv_id else Q(doi=query.doi))
+        found = _looked_up(papers, query)
         if found.exists():
             return found.annotate(search_rank=Value(1.0, output_field=FloatField())).order_by("-id")
         query = search_query.parse(f'"{q.strip()}"')
@@ -99,6 +99,16 @@ def paper_search(papers: QuerySet, q: str) -> QuerySet:
     )
     ids = [pk for pk, _ in ranked]
     return papers.filter(pk__in=ids).annotate(search_rank=score).order_by("-search_rank", "-id")
+
+
+def _looked_up(papers: QuerySet, query: search_query.ParsedQuery) -> QuerySet:
+    return papers.filter(Q(arxiv_id=query.arxiv_id) if query.arxiv_id else Q(doi=query.doi))
+
+
+def paper_lookup(papers: QuerySet, q: str) -> Paper | None:
+    """The paper an arXiv id or a DOI typed as the whole query names, if it is among `papers`."""
+    query = search_query.parse(q)
+    return _looked_up(papers, query).order_by("-id").first() if query.is_lookup else None
 
 
 def best_matches_first(matched: QuerySet, papers: QuerySet, q: str) -> QuerySet:

@@ -18,6 +18,7 @@ from django.db import OperationalError
 from papers.fetching import paper_fetch_metadata, source_fetch_if_due, sources_due
 from papers.http import FetchError
 from papers.related import papers_relate
+from papers.search import term_stats
 from papers.services import paper_embed, paper_metadata_failed, paper_summarise
 from papers.topics import papers_assign_topics_after
 
@@ -101,6 +102,12 @@ def assign_topics(after: int) -> int:
 def relate_papers(paper_ids: list[int]) -> int:
     """Store the nearest listed papers of a batch of newly embedded papers (papers.related)."""
     return papers_relate(paper_ids=paper_ids)
+
+
+@shared_task(**TASK_OPTIONS, **DB_RETRY)
+def refresh_search_terms() -> None:
+    """Recount how many papers use each word (PostgreSQL's IDF for search; hourly, by beat)."""
+    term_stats.refresh()
 
 
 def metadata_retry_countdown(retries: int) -> float:

@@ -28,6 +28,7 @@ from papers.models import Paper, Tag
 from papers.selectors import (
     paper_for_you,
     paper_list,
+    paper_lookup,
     paper_queue,
     paper_related,
     paper_visible,
@@ -304,6 +305,16 @@ class SearchView(PaperListMixin, ListView):
     card_deferred_fields = ()
     # The page says how many papers match; a search ranks at most SEARCH_CANDIDATES of them.
     paginator_class = Paginator
+
+    def get(self, request, *args, **kwargs) -> HttpResponse:
+        # An arXiv id or a DOI typed into the box goes straight to that paper; from
+        # search-as-you-type, htmx follows HX-Redirect with a full page load.
+        paper = paper_lookup(Paper.objects.listed(), request.GET.get("q", "")[:200])
+        if paper is None:
+            return super().get(request, *args, **kwargs)
+        if request.htmx:
+            return HttpResponse(headers={"HX-Redirect": paper.get_absolute_url()})
+        return redirect(paper)
 
     def get_queryset(self) -> QuerySet:
         # The API's filters (papers.filters): q, tag, published_since/until, voted=me, ordering.

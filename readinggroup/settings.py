@@ -123,6 +123,10 @@ if IS_POSTGRES:
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int(
         "DB_CONNECT_TIMEOUT", default=5, minimum=2
     )
+    # No JIT: a search statement over 1M papers is estimated costly enough to be compiled,
+    # which took 40-70 ms of a 10 ms statement (docs/search.md); no query here runs long
+    # enough to win it back.
+    DATABASES["default"]["OPTIONS"]["options"] = "-c jit=off"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server, the worker and beat share one file without
     # "database is locked" errors under normal load.
@@ -405,6 +409,11 @@ try:
     _digest_schedule = crontab(minute=0, hour=DIGEST_HOUR, day_of_week=DIGEST_WEEKDAY)
 except ValueError as error:
     raise ImproperlyConfigured(f"DIGEST_WEEKDAY / DIGEST_HOUR: {error}") from None
+# PostgreSQL search's word statistics (IDF): new words are counted live until the next run.
+CELERY_BEAT_SCHEDULE["papers-refresh-search-terms"] = {
+    "task": "papers.tasks.refresh_search_terms",
+    "schedule": 60 * 60,
+}
 CELERY_BEAT_SCHEDULE.update(
     {
         "meetings-send-reminders": {

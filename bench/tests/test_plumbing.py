@@ -128,3 +128,17 @@ def test_the_raw_insert_reference_writes_every_column_ingest_writes():
     records = arxiv.parse(synthetic_pages(5)[0]).records
     raw_insert(records, batch_size=100)
     assert Paper.objects.filter(arxiv_id__in=[r.arxiv_id for r in records]).count() == len(records)
+
+
+def test_the_search_latency_bench_times_every_kind_of_query(loaded, capsys):
+    from bench import search_latency
+    from papers.search import term_stats
+
+    term_stats.refresh()
+    queries = search_latency.build_queries(3)
+    assert {len(q) for q in queries.values()} == {3}
+    assert all(len(q.split()) == 20 for q in queries["20 words"])
+    assert search_latency.main(["--queries", "3"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    rows = [line for line in out if line.startswith(("| 3", "| 20"))]
+    assert len(rows) == 3 and all(line.count(" / ") == 4 for line in rows)

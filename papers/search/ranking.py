@@ -8,7 +8,7 @@ Phrases and exclusions are exact requests: such queries rank lexically only."""
 from django.conf import settings
 from django.db import connections
 
-from papers.search import fusion, lexical, names
+from papers.search import fusion, lexical, names, term_stats
 from papers.search.query import ParsedQuery
 
 # A typo is looked for in short queries only: a long description is found by its other
@@ -35,10 +35,14 @@ def _semantic(query: ParsedQuery, *, using: str, limit: int) -> list[int]:
 
 
 def _title_typos(query: ParsedQuery, *, using: str, limit: int) -> list[int]:
-    """Titles with words close to the query's (pg_trgm word similarity), PostgreSQL only."""
+    """Titles with words close to the query's unknown words (pg_trgm word similarity),
+    PostgreSQL only."""
     connection = connections[using]
     words = [w for w in query.words if w not in lexical.STOPWORDS]
     if connection.vendor != "postgresql" or query.has_operators or not 0 < len(words) <= TYPO_MAX_WORDS:
+        return []
+    words = term_stats.unknown_words(words, connection=connection)
+    if not words:
         return []
     text = " ".join(words)
     with connection.cursor() as cursor:

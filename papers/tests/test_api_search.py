@@ -1,13 +1,18 @@
 """paper_search: ranked lexical search on both databases (BM25-style, never all-or-nothing),
 phrase / exclusion / or syntax, id and DOI lookups, trigram near-misses on PostgreSQL."""
 
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from papers import tasks
 from papers.apps import analyze_stale_tables
 from papers.models import Paper
+from papers.search import lexical_postgres, term_stats
 from papers.search.query import SEARCH_WORD_LENGTH
 from papers.selectors import paper_search
 from papers.tests.factories import PaperFactory, TagFactory
@@ -105,8 +110,8 @@ def test_search_uses_the_stored_vector(django_assert_num_queries):
         cursor.execute("SELECT count(*) FROM papers_paper WHERE search_vector IS NULL")
         assert cursor.fetchone()[0] == 0
     list(paper_search(Paper.objects.all(), "graph"))  # loads this process's embeddings once
-    # The ranking, typo-tolerant titles, authors' and tags' names, the page.
-    with django_assert_num_queries(4):
+    # The words' statistics, the ranking, typo-tolerant titles, authors' and tags' names, the page.
+    with django_assert_num_queries(5):
         assert len(list(paper_search(Paper.objects.all(), "graph"))) == 1
 
 
@@ -192,3 +197,61 @@ def test_authors_and_tag_names_are_searched_and_ranked_with_the_rest():
     assert set(_search("hopperton")) == {by_name.pk, in_title.pk}
     assert _search("quantum chemistry") == [tagged.pk]
     assert by_name.pk in _search("grace hopperton")
+
+
+def test_the_word_statistics_refresh_and_new_words_are_counted_until_the_next_refresh():
+    """PostgreSQL reads IDF from papers_searchterm once refreshed; a word it does not know yet
+    is counted live. (SQLite: the command has nothing to do, the ranking is the same.)"""
+    common = [PaperFactory(title=f"Graph study {n}", abstract="Graphs.") for n in range(6)]
+    call_command("refresh_search_terms", stdout=StringIO())
+    rare = PaperFactory(title="Graph sheaves", abstract="Sheaves on graphs.")  # after the refresh
+    found = _search("graph sheaves")
+    assert found[0] == rare.pk
+    assert set(found) == {rare.pk, *(p.pk for p in common)}
+
+
+@pytest.mark.postgres
+def test_the_refresh_counts_each_word_once_a_paper(django_assert_num_queries):
+    PaperFactory(title="Graph graphs", abstract="A graph of graphs.")
+    PaperFactory(title="Graph cuts", abstract="")
+    term_stats.refresh()
+    stats = term_stats.lookup(["graph", "cuts", "zyxwvut"], [], connection=connection)
+    assert [(t.tsquery, t.documents) for t in stats.terms] == [("'graph'", 2), ("'cut'", 1), ("'zyxwvut'", 0)]
+    assert stats.papers == 2
+
+
+@pytest.mark.postgres
+def test_only_papers_with_the_rarest_words_are_ranked_when_the_words_are_common(monkeypatch):
+    """Candidate pruning (papers.search.lexical_postgres): within the budget the rarest words
+    choose the papers to rank; a query of only common words ranks papers with all of them,
+    and falls back to the rarest word's papers when none has all."""
+    monkeypatch.setattr(lexical_postgres, "CANDIDATE_DOCUMENTS", 2)
+    commons = [PaperFactory(title=f"Graph networks {n}", abstract="") for n in range(4)]
+    rare = PaperFactory(title="Graph sheaves", abstract="")
+    assert _search("graph sheaves") == [rare.pk]  # 'graph' (5 papers) is past the budget
+    assert set(_search("graph networks")) == {p.pk for p in commons}  # both common: all of them
+    for paper in [*commons, rare]:
+        paper.title = "Graph"
+        paper.save()
+    apart = [PaperFactory(title=f"Networks {n}", abstract="") for n in range(3)]
+    assert set(_search("graph networks")) == {p.pk for p in apart}  # none has both: the rarer's
+
+
+def test_the_refresh_command_says_what_it_did():
+    out = StringIO()
+    call_command("refresh_search_terms", stdout=out)
+    expected = "refreshed" if connection.vendor == "postgresql" else "nothing to do"
+    assert expected in out.getvalue()
+
+
+def test_beat_refreshes_the_word_statistics_through_the_task(settings):
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "papers.tasks.refresh_search_terms" in scheduled
+    PaperFactory(title="Graph sheaves", abstract="")
+    tasks.refresh_search_terms.delay()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT documents FROM papers_searchterm WHERE lexeme = 'sheav'")
+            assert cursor.fetchone() == (1,)
+            cursor.execute("SELECT papers FROM papers_searchcorpus")
+            assert cursor.fetchone() == (1,)

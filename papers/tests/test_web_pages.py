@@ -221,7 +221,9 @@ def test_search_runs_the_same_queries_for_few_and_many_results(client, member, d
     client.get(url)  # the process loads the papers' embeddings once, not per search
     few = _count_queries(client, url)
     PaperFactory.create_batch(30, title="Weather model", tags=[TagFactory()])
-    assert few <= 9  # session, member, four search statements (papers.search), the page, its relations
+    # session, member, up to five search statements (papers.search: on PostgreSQL the words'
+    # statistics, then the ranking), the page, its relations
+    assert few <= 10
     with django_assert_num_queries(few):
         client.get(url)
 
@@ -316,6 +318,17 @@ def test_a_paper_card_shows_its_keywords_small_and_apart_from_its_tags(client):
     assert '<p class="keywords"><span class="visually-hidden">Keywords: </span>' in content
     assert "mixture of experts · load balancing</p>" in content
     assert 'class="tag"' not in content.split('<p class="keywords">')[1].split("</p>")[0]
+
+
+def test_an_id_typed_into_the_search_box_goes_to_that_paper(client):
+    paper = PaperFactory(title="Weather model", arxiv_id="2401.12345", doi="10.1234/abc")
+    url = reverse("papers:search")
+    assert client.get(url, {"q": "arXiv:2401.12345v2"}).url == paper.get_absolute_url()
+    assert client.get(url, {"q": "https://doi.org/10.1234/ABC"}).url == paper.get_absolute_url()
+    typed = client.get(url, {"q": "2401.12345"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="search-results")
+    assert typed.status_code == 200 and typed["HX-Redirect"] == paper.get_absolute_url()
+    unknown = client.get(url, {"q": "2401.99999"})  # not here: searched as text, no jump
+    assert unknown.status_code == 200
 
 
 def test_search_as_you_type_gets_the_results_block_only(client):

@@ -184,6 +184,27 @@ def test_a_member_answers_an_rsvp_and_searches(browser, site):
     assert page.errors == []
 
 
+def test_search_as_you_type_finds_a_described_paper_and_an_id_jumps_to_it(browser, site):
+    from playwright.sync_api import expect
+
+    paper = site["paper"]
+    Paper.objects.filter(pk=paper.pk).update(arxiv_id="2601.04567")
+    page = _page(browser)
+    _log_in(page, site, next_path="/papers/search/")
+    page.evaluate("window.__same_page = true")  # gone if the page reloads
+    box = page.get_by_label("Words to find in titles, TL;DRs, keywords and abstracts")
+    box.fill("forecasts of weather from graphs")  # not every word is in the title: ranked
+    results = page.locator("#search-results .paper")
+    expect(results.first).to_contain_text("Weather forecasting with graph networks")
+    assert page.evaluate("window.__same_page") is True
+    page.wait_for_url(re.compile(r"/papers/search/\?q=forecasts"))  # hx-push-url keeps the query
+
+    box.fill("arXiv:2601.04567")
+    page.wait_for_url(f"{site['url']}{paper.get_absolute_url()}")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Weather forecasting with graph networks")
+    assert page.errors == []
+
+
 def test_a_member_suggests_a_paper_by_arxiv_id(browser, site, settings, httpserver):
     from playwright.sync_api import expect
 
