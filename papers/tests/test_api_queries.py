@@ -37,8 +37,9 @@ def test_the_paper_list_takes_five_queries_at_any_page_size(
     query = {"page_size": page_size, "q": "study", "tag": "topic-1"}
     client.get("/api/v1/papers/", query)  # the process loads the papers' embeddings once
     # token+member, their tokens, page, its authors, its tags; the search's ranking statements
-    # (words, authors' and tags' names, and on PostgreSQL typo-tolerant titles).
-    search = 3 if connection.vendor == "postgresql" else 2
+    # (words, authors' and tags' names, and on PostgreSQL the words' document frequencies and
+    # typo-tolerant titles).
+    search = 4 if connection.vendor == "postgresql" else 2
     with django_assert_num_queries(5 + search):
         response = client.get("/api/v1/papers/", query)
     assert len(response.json()["results"]) == page_size

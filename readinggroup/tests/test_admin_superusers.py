@@ -21,7 +21,7 @@ from meetings.services import rsvp_set
 from meetings.tests.factories import AgendaItemFactory, MeetingFactory
 from members.models import Invitation, User
 from members.tests.factories import UserFactory
-from papers.models import Vote
+from papers.models import TopicAssignment, Vote
 from papers.services import paper_vote_set
 from papers.tests.factories import AuthorFactory, FetchRunFactory, PaperFactory, SourceFactory, TagFactory
 
@@ -72,6 +72,9 @@ ROWS: dict[str, Callable[[User], object]] = {
     "papers.Paper": lambda user: PaperFactory(submitted_by=user),
     "papers.Author": lambda user: AuthorFactory(),
     "papers.Tag": lambda user: TagFactory(),
+    "papers.TopicAssignment": lambda user: TopicAssignment.objects.create(
+        paper=PaperFactory(submitted_by=user), topic=TagFactory(kind="topic"), score=0.5
+    ),
     "papers.Vote": _vote,
     "papers.Source": lambda user: SourceFactory(),
     "papers.FetchRun": lambda user: FetchRunFactory(),
