@@ -259,6 +259,8 @@ FEEDS_AND_EXPORTS = {
     "feeds:queue-atom": "application/atom+xml",
     "feeds:meetings-rss": "application/rss+xml",
     "feeds:meetings-atom": "application/atom+xml",
+    "feeds:tag-rss": "application/rss+xml",  # a tag's (a topic's) papers, from the tag's page
+    "feeds:tag-atom": "application/atom+xml",
     "meetings:calendar": "text/calendar",
     "meetings:member-calendar": "text/calendar",
     "meetings:bibtex": "application/x-bibtex",

@@ -139,11 +139,13 @@ def test_with_redis_stopped_requests_answer_at_once_and_the_work_runs_once_when_
 
     assert dict(site.arxiv.requests) == {"2403.01234": 1, "2403.05678": 1}
     messages = list(Message.objects.order_by("pk"))
-    # The fetched details queue the papers' summaries and their search embeddings.
+    # The fetched details queue the papers' summaries and their search embeddings; the
+    # embeddings queue the related papers.
     assert {m.task for m in messages} == {
         METADATA,
         "papers.tasks.summarise_papers",
         "papers.tasks.embed_papers",
+        "papers.tasks.relate_papers",
     }
     assert all(m.published_at and m.done_at and m.run_count == 1 for m in messages), [
         (m.task, m.run_count, m.done_at) for m in messages

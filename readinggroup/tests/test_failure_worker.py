@@ -93,6 +93,7 @@ def test_a_task_whose_worker_is_killed_is_delivered_again_and_takes_effect_once(
     follow_ups = Message.objects.exclude(pk=message.pk).order_by("task")
     assert [(m.task, m.run_count, m.done_at is not None) for m in follow_ups] == [
         ("papers.tasks.embed_papers", 1, True),
+        ("papers.tasks.relate_papers", 1, True),  # queued by the embedding
         ("papers.tasks.summarise_papers", 1, True),
     ]
     print(
