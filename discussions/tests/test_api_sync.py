@@ -11,6 +11,7 @@ from discussions.models import Comment
 from meetings.tests.factories import MeetingFactory
 from papers.services import papers_merge
 from papers.tests.factories import PaperFactory
+from readinggroup.tests.api_pages import all_pages
 
 pytestmark = pytest.mark.django_db
 
@@ -28,17 +29,6 @@ def _stamp(moment) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def _all(client, url: str, params: dict) -> list[dict]:
-    results, response = [], client.get(url, params)
-    while True:
-        assert response.status_code == 200, response.content
-        body = response.json()
-        results += body["results"]
-        if not body["next"]:
-            return results
-        response = client.get(body["next"])
-
-
 @pytest.mark.parametrize("kind", ["papers", "meetings"])
 def test_edits_deletes_and_hides_between_two_syncs_show_up(
     kind, api, member, other_member, organiser, time_machine
@@ -49,7 +39,7 @@ def test_edits_deletes_and_hides_between_two_syncs_show_up(
     edited, deleted, hidden, untouched = (_post(member, target, f"c{n}") for n in range(4))
     _post(other_member, target, "reply", parent_id=deleted.pk)
     client = api(other_member)
-    first = _all(client, url, {"updated_since": "2000-01-01T00:00:00Z", "page_size": 2})
+    first = all_pages(client, url, {"updated_since": "2000-01-01T00:00:00Z", "page_size": 2})
     assert len(first) == 5 and all(c["modified_at"] for c in first)
     time_machine.shift(timedelta(seconds=1))
     last_sync = timezone.now()
@@ -63,7 +53,7 @@ def test_edits_deletes_and_hides_between_two_syncs_show_up(
     time_machine.shift(timedelta(minutes=1))
     new = _post(member, target, "new")
 
-    changes = _all(client, url, {"updated_since": _stamp(last_sync), "page_size": 1})
+    changes = all_pages(client, url, {"updated_since": _stamp(last_sync), "page_size": 1})
     assert [c["id"] for c in changes] == [hidden.pk, deleted.pk, edited.pk, new.pk]  # by modified_at
     by_id = {c["id"]: c for c in changes}
     assert by_id[hidden.pk]["hidden"] is True and by_id[hidden.pk]["body"] == ""
@@ -82,7 +72,7 @@ def test_unhiding_shows_the_comment_again_in_the_next_sync(api, member, organise
     last_sync = timezone.now()
     time_machine.shift(timedelta(minutes=1))
     services.comment_unhide(user=organiser, comment_id=comment.pk)
-    (changed,) = _all(
+    (changed,) = all_pages(
         api(member), f"/api/v1/papers/{paper.pk}/comments/", {"updated_since": _stamp(last_sync)}
     )
     assert (changed["hidden"], changed["body"]) == (False, "Visible again")
@@ -96,7 +86,9 @@ def test_comments_moved_by_a_merge_reach_the_kept_papers_sync(api, member, time_
     last_sync = timezone.now()
     time_machine.shift(timedelta(minutes=1))
     papers_merge(keep=kept, duplicates=[duplicate])
-    changes = _all(api(member), f"/api/v1/papers/{kept.pk}/comments/", {"updated_since": _stamp(last_sync)})
+    changes = all_pages(
+        api(member), f"/api/v1/papers/{kept.pk}/comments/", {"updated_since": _stamp(last_sync)}
+    )
     assert [c["id"] for c in changes] == [moved.pk]
 
 

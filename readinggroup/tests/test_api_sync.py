@@ -14,21 +14,10 @@ from papers.models import Paper
 from papers.services import paper_set_status, paper_vote_set, papers_merge
 from papers.tests.factories import PaperFactory
 from readinggroup.rest.query import KnownQueryParameters
+from readinggroup.tests.api_pages import all_pages
 
 pytestmark = pytest.mark.django_db
 PAPERS, DELETED, MEETINGS = "/api/v1/papers/", "/api/v1/papers/deleted/", "/api/v1/meetings/"
-
-
-def _all(client, url: str, params: dict) -> list[dict]:
-    """Every page of a list, following `next`."""
-    results, response = [], client.get(url, params)
-    while True:
-        assert response.status_code == 200, response.content
-        body = response.json()
-        results += body["results"]
-        if not body["next"]:
-            return results
-        response = client.get(body["next"])
 
 
 def _since(moment) -> str:
@@ -38,7 +27,7 @@ def _since(moment) -> str:
 def test_two_syncs_see_changes_hides_and_deletes_in_between(api, member, time_machine):
     time_machine.move_to(timezone.now(), tick=False)
     kept, hidden, deleted, merged = (PaperFactory() for _ in range(4))
-    first = _all(api(member), PAPERS, {"updated_since": "2000-01-01T00:00:00Z", "page_size": 2})
+    first = all_pages(api(member), PAPERS, {"updated_since": "2000-01-01T00:00:00Z", "page_size": 2})
     assert {p["id"] for p in first} == {kept.pk, hidden.pk, deleted.pk, merged.pk}
     last_sync = timezone.now()
     time_machine.shift(timedelta(minutes=5))
@@ -48,17 +37,17 @@ def test_two_syncs_see_changes_hides_and_deletes_in_between(api, member, time_ma
     papers_merge(keep=Paper.objects.get(pk=kept.pk), duplicates=[merged])
     untouched_later = PaperFactory()
     client = api(member)
-    changed = _all(client, PAPERS, {"updated_since": _since(last_sync), "page_size": 1})
+    changed = all_pages(client, PAPERS, {"updated_since": _since(last_sync), "page_size": 1})
     assert [p["id"] for p in changed] == [kept.pk, untouched_later.pk]  # by modified_at, then id
     assert changed[0]["vote_count"] == 1
-    gone = _all(client, DELETED, {"since": _since(last_sync), "page_size": 1})
+    gone = all_pages(client, DELETED, {"since": _since(last_sync), "page_size": 1})
     assert {(g["id"], g["reason"], g["merged_into"]) for g in gone} == {
         (hidden.pk, "hidden", None),
         (deleted.pk, "deleted", None),
         (merged.pk, "merged", kept.pk),
     }
     assert all(g["deleted"] is True for g in gone)
-    assert _all(client, DELETED, {"since": _since(timezone.now() + timedelta(minutes=1))}) == []
+    assert all_pages(client, DELETED, {"since": _since(timezone.now() + timedelta(minutes=1))}) == []
 
 
 def test_a_paper_listed_again_leaves_the_deleted_list_and_comes_back_as_a_change(api, member):
@@ -66,8 +55,10 @@ def test_a_paper_listed_again_leaves_the_deleted_list_and_comes_back_as_a_change
     paper_set_status(papers=Paper.objects.filter(pk=paper.pk), status=Paper.Status.HIDDEN)
     paper_set_status(papers=Paper.objects.filter(pk=paper.pk), status=Paper.Status.LISTED)
     client = api(member)
-    assert _all(client, DELETED, {}) == []
-    assert [p["id"] for p in _all(client, PAPERS, {"updated_since": "2000-01-01T00:00:00Z"})] == [paper.pk]
+    assert all_pages(client, DELETED, {}) == []
+    assert [p["id"] for p in all_pages(client, PAPERS, {"updated_since": "2000-01-01T00:00:00Z"})] == [
+        paper.pk
+    ]
 
 
 def test_updated_since_with_an_ordering_or_a_bad_time_is_a_400(api, member):
@@ -89,9 +80,9 @@ def test_sessions_sync_by_modification_time_including_rsvps(api, member, time_ma
     time_machine.shift(timedelta(minutes=1))
     rsvp_set(meeting=coming, user=member, answer="yes")
     client = api(member)
-    everything = _all(client, MEETINGS, {"updated_since": "2000-01-01T00:00:00Z"})
+    everything = all_pages(client, MEETINGS, {"updated_since": "2000-01-01T00:00:00Z"})
     assert [m["id"] for m in everything] == [past.pk, coming.pk]
-    changed = _all(client, MEETINGS, {"updated_since": _since(last_sync)})
+    changed = all_pages(client, MEETINGS, {"updated_since": _since(last_sync)})
     assert [(m["id"], m["rsvp_counts"]["yes"]) for m in changed] == [(coming.pk, 1)]
     assert changed[0]["web_url"] == f"http://testserver{coming.get_absolute_url()}"
     assert changed[0]["modified_at"]
