@@ -45,11 +45,14 @@ def test_recall_at_10_against_exact_search_is_at_least_095(index_file):
         [len({pk for pk, _ in row} & set(best)) / 10 for row, best in zip(found, exact, strict=True)]
     )
     assert recall >= 0.95
-    # Scores are cosine similarities: the query's own vector comes first, at about 1.
-    assert all(
+    # Scores are cosine similarities: the query's own vector comes first, at about 1. The graph
+    # is approximate (and built by several threads, so not the same twice): now and then a
+    # query misses its own point, as it misses other neighbours, so this holds for nearly all.
+    own_first = [
         row[0][0] == ids[q] and row[0][1] == pytest.approx(1, abs=1e-2)
         for row, q in zip(found, queries, strict=True)
-    )
+    ]
+    assert np.mean(own_first) >= 0.98
 
 
 def test_without_an_index_file_search_is_exact_by_brute_force(index_file):
