@@ -25,14 +25,8 @@ def _vectors(paper_ids: Iterable[int]) -> tuple[list[int], np.ndarray]:
     from papers.search import embeddings
 
     papers = Paper.objects.filter(pk__in=list(paper_ids), embedding__isnull=False)
-    rows = papers.values_list("pk", "embedding")
-    ids, vectors = [], []
-    for pk, raw in rows.order_by("pk"):
-        vector = embeddings.from_bytes(raw)
-        if vector.shape == (embeddings.EMBEDDING_DIMENSIONS,):
-            ids.append(pk)
-            vectors.append(vector)
-    return ids, np.asarray(vectors, dtype=np.float32).reshape(len(ids), embeddings.EMBEDDING_DIMENSIONS)
+    ids, matrix = embeddings.decode_rows(papers.order_by("pk").values_list("pk", "embedding"))
+    return ids.tolist(), matrix
 
 
 def listed_among(candidate_ids: set[int]) -> set[int]:

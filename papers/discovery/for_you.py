@@ -95,13 +95,6 @@ def _eligible(user, *, using: str) -> QuerySet:
     return Paper.objects.using(using).listed().undiscussed().filter(~Exists(voted), ~Exists(dismissed))
 
 
-def _vector(raw) -> np.ndarray | None:
-    if raw is None:
-        return None
-    vector = embeddings.from_bytes(raw)
-    return vector if vector.shape == (embeddings.EMBEDDING_DIMENSIONS,) else None
-
-
 @dataclass
 class Profile:
     vector: np.ndarray | None
@@ -120,7 +113,11 @@ def member_profile(user, signals: list[Signal], *, using: str) -> Profile:
         if not ids
         else paper_visible(user=user).using(using).filter(pk__in=ids).values_list("pk", "title", "embedding")
     )
-    papers = {pk: (title, vector) for pk, title, raw in rows if (vector := _vector(raw)) is not None}
+    papers = {
+        pk: (title, vector)
+        for pk, title, raw in rows
+        if (vector := embeddings.vector_or_none(raw)) is not None
+    }
     known = [signal for signal in signals if signal.paper_id in papers]
     now = timezone.now()
     weights = np.array([scoring.signal_weight(s.kind, (now - s.at).total_seconds() / 86400) for s in known])
@@ -171,7 +168,9 @@ def for_you(user, *, using: str = "default") -> list[Pick]:
     if not rows:
         return []
     zero = np.zeros(DIMENSIONS, dtype=np.float32)
-    vectors = np.array([v if (v := _vector(raw)) is not None else zero for _, _, raw in rows])
+    vectors = np.array(
+        [v if (v := embeddings.vector_or_none(raw)) is not None else zero for _, _, raw in rows]
+    )
     scores = scoring.for_you_scores(profile.vector, vectors, np.array([row[1] for row in rows]))
     order = sorted(range(len(rows)), key=lambda i: (-scores[i], -rows[i][0]))[:FOR_YOU_LIMIT]
     reasons = _reasons(profile, vectors[order])

@@ -46,3 +46,24 @@ def to_bytes(vector: np.ndarray) -> bytes:
 
 def from_bytes(raw: bytes) -> np.ndarray:
     return np.frombuffer(bytes(raw), dtype="<f4")
+
+
+def vector_or_none(raw: bytes | None) -> np.ndarray | None:
+    """A stored embedding, or None when there is none or it has another model's dimensions."""
+    if raw is None:
+        return None
+    vector = from_bytes(raw)
+    return vector if vector.shape == (EMBEDDING_DIMENSIONS,) else None
+
+
+def decode_rows(rows) -> tuple[np.ndarray, np.ndarray]:
+    """(id, stored embedding) rows to an id array and a matrix of their vectors, one row each,
+    leaving out embeddings that cannot be read (vector_or_none)."""
+    ids, vectors = [], []
+    for pk, raw in rows:
+        vector = vector_or_none(raw)
+        if vector is not None:
+            ids.append(pk)
+            vectors.append(vector)
+    matrix = np.vstack(vectors) if vectors else np.zeros((0, EMBEDDING_DIMENSIONS), dtype=np.float32)
+    return np.asarray(ids, dtype=np.int64), matrix

@@ -48,14 +48,9 @@ def _current(using: str) -> tuple[np.ndarray, np.ndarray | None]:
     with _lock:
         if _loaded["version"] != (using, version):
             rows = Paper.objects.using(using).filter(embedding__isnull=False).values_list("pk", "embedding")
-            ids, vectors = [], []
-            for pk, raw in rows.iterator(chunk_size=2000):
-                vector = embeddings.from_bytes(raw)
-                if vector.shape == (embeddings.EMBEDDING_DIMENSIONS,):
-                    ids.append(pk)
-                    vectors.append(vector)
-            _loaded["ids"] = np.asarray(ids, dtype=np.int64)
-            _loaded["matrix"] = np.vstack(vectors) if vectors else None
+            ids, matrix = embeddings.decode_rows(rows.iterator(chunk_size=2000))
+            _loaded["ids"] = ids
+            _loaded["matrix"] = matrix if len(ids) else None
             _loaded["version"] = (using, version)
         return _loaded["ids"], _loaded["matrix"]
 

@@ -22,8 +22,8 @@ def read_vectors(rows, total: int, progress=None) -> tuple[np.ndarray, np.ndarra
     vectors = np.empty((total, embeddings.EMBEDDING_DIMENSIONS), dtype=np.float32)
     count = 0
     for pk, raw in rows:
-        vector = embeddings.from_bytes(raw)
-        if count < total and vector.shape == (embeddings.EMBEDDING_DIMENSIONS,):
+        vector = embeddings.vector_or_none(raw)
+        if count < total and vector is not None:
             ids[count], vectors[count] = pk, vector
             count += 1
         if progress is not None:
