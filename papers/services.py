@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -484,6 +485,17 @@ def papers_queue_embeddings(*, paper_ids: list[int]) -> None:
     enqueue_many("papers.tasks.embed_papers", [((batch,), {}) for batch in batches])
 
 
+def papers_queue_search_index() -> None:
+    """Queue an update of this host's text index, if it has one. The task indexes every paper
+    changed since the last update, so one queued message covers every change until it starts
+    (it clears the flag first); a flag left by a rolled-back transaction expires, and beat's
+    run every minute covers what it missed."""
+    from papers.search import text_index
+
+    if text_index.exists() and cache.add(text_index.QUEUED_KEY, True, timeout=60):
+        enqueue("papers.tasks.update_search_index")
+
+
 def papers_queue_summaries(*, paper_ids: list[int]) -> None:
     """Queue summaries when the transaction commits: SUMMARY_TASK_BATCH papers per task; and the
     papers' search embeddings, which change on the same occasions (new paper, new abstract).
@@ -493,6 +505,7 @@ def papers_queue_summaries(*, paper_ids: list[int]) -> None:
     message costs more than the summary.
     """
     papers_queue_embeddings(paper_ids=paper_ids)
+    papers_queue_search_index()
     size = settings.SUMMARY_TASK_BATCH
     if size <= 1:
         enqueue_many("papers.tasks.summarise_paper", [((paper_id,), {}) for paper_id in paper_ids])
@@ -531,6 +544,7 @@ def paper_summarise(*, paper_id: int, backend=None) -> Summary | None:
         )
         if not stored:
             return None
+        papers_queue_search_index()  # the new TL;DR and keywords are searched
     return summary
 
 

@@ -13,12 +13,13 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.core.cache import cache
 from django.db import OperationalError
 
 from papers.fetching import paper_fetch_metadata, source_fetch_if_due, sources_due
 from papers.http import FetchError
 from papers.related import papers_relate
-from papers.search import term_stats
+from papers.search import term_stats, text_index, text_indexing
 from papers.services import paper_embed, paper_metadata_failed, paper_summarise
 from papers.topics import papers_assign_topics_after
 
@@ -133,3 +134,11 @@ def fetch_paper_metadata(self, paper_id: int) -> bool:
             return False
         countdown = metadata_retry_countdown(self.request.retries)
         raise self.retry(exc=error, countdown=countdown, max_retries=settings.METADATA_MAX_RETRIES) from error
+
+
+@shared_task(**TASK_OPTIONS, **DB_RETRY)
+def update_search_index() -> int | None:
+    """Index the papers changed since this host's text index was last updated (queued through the
+    outbox when papers are added or summarised, and by beat every minute); None without an index."""
+    cache.delete(text_index.QUEUED_KEY)  # changes from now on queue another run
+    return text_indexing.update()

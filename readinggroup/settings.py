@@ -243,6 +243,9 @@ TRENDING_HALF_LIFE_DAYS = env_int("TRENDING_HALF_LIFE_DAYS", default=3)
 # The approximate nearest-neighbour index of the paper embeddings on this host's disk
 # (`manage.py build_vector_index`; papers.search.vector_index). Without the file, exact search.
 VECTOR_INDEX_PATH = Path(env_str("VECTOR_INDEX_PATH", default=str(VAR_DIR / "papers.usearch")))
+# The BM25 text index (a directory) on this host's disk (`manage.py build_search_index`;
+# papers.search.text_index). Without it, lexical search ranks in the database.
+SEARCH_INDEX_PATH = Path(env_str("SEARCH_INDEX_PATH", default=str(VAR_DIR / "search-index")))
 
 # --- Pipeline: fetching and summarising ------------------------------
 # Seconds, except FETCH_MAX_BYTES. See docs/sources-and-summaries.md.
@@ -413,6 +416,12 @@ except ValueError as error:
 CELERY_BEAT_SCHEDULE["papers-refresh-search-terms"] = {
     "task": "papers.tasks.refresh_search_terms",
     "schedule": 60 * 60,
+}
+# A safety net for changes that queued no update (tags, votes, raw SQL): the text index, where a
+# host has one, is at most a minute behind. Without an index the task returns at once.
+CELERY_BEAT_SCHEDULE["papers-update-search-index"] = {
+    "task": "papers.tasks.update_search_index",
+    "schedule": 60,
 }
 CELERY_BEAT_SCHEDULE.update(
     {

@@ -24,3 +24,4 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 AXES_ENABLED = False
 # No nearest-neighbour index unless a test builds one (a file in the checkout's var/ would be used).
 VECTOR_INDEX_PATH = Path(tempfile.mkdtemp(prefix="rg-vector-index-")) / "papers.usearch"
+SEARCH_INDEX_PATH = Path(tempfile.mkdtemp(prefix="rg-search-index-")) / "search-index"

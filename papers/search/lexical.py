@@ -11,11 +11,14 @@ still finds the papers that share the others; phrases are required, exclusions e
 - PostgreSQL: BM25 written out in SQL over the GIN-indexed `search_vector`, with document
   frequencies from papers.search.term_stats and the candidates pruned to the papers with the
   query's rarest words (papers.search.lexical_postgres).
+- Either database, when the host has a text index (papers.search.text_index, a directory built
+  by `manage.py build_search_index`): tantivy's BM25 over the same fields and weights, with
+  block-max WAND; the database ranks only when there is none.
 """
 
 from django.db import connections
 
-from papers.search import lexical_postgres
+from papers.search import lexical_postgres, text_index
 from papers.search.query import ParsedQuery
 
 # Function words the PostgreSQL 'english' configuration drops; SQLite drops the same ones so
@@ -36,6 +39,9 @@ def search(query: ParsedQuery, *, using: str, limit: int) -> list[tuple[int, flo
     """(paper id, score) of the best matches, best first; [] when nothing can match."""
     if not query.can_match:
         return []
+    found = text_index.search(query, limit)
+    if found is not None:
+        return found
     connection = connections[using]
     if connection.vendor == "postgresql":
         return lexical_postgres.search(query, connection, limit)
