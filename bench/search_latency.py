@@ -11,6 +11,13 @@ timed, one at a time in this process, as:
 - paper_search: the selector every surface uses (all lists fused), its first page of 20;
 - api: a whole GET /api/v1/papers/?q=... request through Django (no HTTP server).
 
+With `--text-index with` or `both` (SEARCH_INDEX_PATH must hold an index built by
+`manage.py build_search_index`) each kind is timed again with lexical search going through the
+tantivy index (papers.search.text_index); on those rows raw is the index's own top-10 lookup of
+the query. `both` alternates the two per kind, so both rows see the same load. `--read-only`
+runs everything in one transaction that is rolled back: the bench member's API token and
+session are not left in a database that is not yours.
+
     DATABASE_URL=postgres://.../rgbench_search_1000000 python -m bench.search_latency
 
 The database must hold bench.data's papers (`python -m bench.data --papers N`, or
@@ -81,6 +88,14 @@ def _raw(text: str) -> None:
         cursor.fetchall()
 
 
+def _index_raw(text: str) -> None:
+    from papers.search import text_index
+    from papers.search.query import parse
+
+    if text_index.search(parse(text), 10) is None:
+        raise RuntimeError(f"no text index at {text_index.root()}")
+
+
 def _lexical(text: str) -> None:
     from papers.search import lexical
     from papers.search.query import parse
@@ -114,40 +129,76 @@ def measure(queries: list[str], run: Callable[[str], None]) -> tuple[float, floa
     return _percentiles(timings)
 
 
+def _modes(text_index: str) -> list[tuple[str, dict]]:
+    """(row suffix, settings) of each way lexical search is timed."""
+    from django.conf import settings
+
+    modes = []
+    if text_index in ("without", "both"):
+        modes.append(("", {"SEARCH_INDEX_PATH": settings.SEARCH_INDEX_PATH / "absent-for-the-bench"}))
+    if text_index in ("with", "both"):
+        modes.append((", text index", {"SEARCH_INDEX_PATH": settings.SEARCH_INDEX_PATH}))
+    return modes
+
+
+def _time_all(args, steps: dict[str, Callable[[str], None]]) -> None:
+    from django.test import override_settings
+
+    from papers.models import Paper
+    from papers.search import text_index
+
+    skipped = set(args.skip.split(","))
+    print(f"{Paper.objects.count():,} papers, {args.queries} queries of each kind; p50 / p95 ms\n")
+    print("| query | " + " | ".join(name for name in steps if name not in skipped) + " |")
+    print("|---|" + "---|" * len([n for n in steps if n not in skipped]))
+    for kind, texts in build_queries(args.queries).items():
+        for suffix, mode in _modes(args.text_index):
+            with override_settings(**mode):
+                text_index.forget()
+                cells = []
+                for name, run in steps.items():
+                    if name in skipped:
+                        continue
+                    if suffix and name == "raw":
+                        run = _index_raw
+                    p50, p95 = measure(texts, run)
+                    cells.append(f"{p50:.1f} / {p95:.1f}")
+                    print(f"  {kind}{suffix} {name}: {p50:.1f} / {p95:.1f}", file=sys.stderr, flush=True)
+                print(f"| {kind}{suffix} | " + " | ".join(cells) + " |", flush=True)
+            text_index.forget()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--queries", type=int, default=100, help="queries of each kind (default 100)")
     parser.add_argument("--skip", default="", help="steps to leave out: raw,lexical,paper_search,api")
+    parser.add_argument(
+        "--text-index",
+        choices=("without", "with", "both"),
+        default="without",
+        help="time lexical search in the database, through SEARCH_INDEX_PATH's index, or both",
+    )
+    parser.add_argument("--read-only", action="store_true", help="roll back everything the bench writes")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "readinggroup.settings")
     import django
 
     django.setup()
     from django.conf import settings
+    from django.db import transaction
     from django.test import Client
 
     from bench.fixtures import members
     from bench.server import PROXY_HEADERS
-    from papers.models import Paper
 
     if not settings.IS_POSTGRES:
         print("bench.search_latency needs PostgreSQL: set DATABASE_URL=postgres://...", file=sys.stderr)
         return 2
-    client = Client(headers={**PROXY_HEADERS, **members(1)[0].api, "Host": "127.0.0.1"})
-    steps = {"raw": _raw, "lexical": _lexical, "paper_search": _paper_search, "api": _api(client)}
-    skipped = set(args.skip.split(","))
-    print(f"{Paper.objects.count():,} papers, {args.queries} queries of each kind; p50 / p95 ms\n")
-    print("| query | " + " | ".join(name for name in steps if name not in skipped) + " |")
-    print("|---|" + "---|" * len([n for n in steps if n not in skipped]))
-    for kind, texts in build_queries(args.queries).items():
-        cells = []
-        for name, run in steps.items():
-            if name in skipped:
-                continue
-            p50, p95 = measure(texts, run)
-            cells.append(f"{p50:.1f} / {p95:.1f}")
-            print(f"  {kind} {name}: {p50:.1f} / {p95:.1f}", file=sys.stderr, flush=True)
-        print(f"| {kind} | " + " | ".join(cells) + " |", flush=True)
+    with transaction.atomic():
+        client = Client(headers={**PROXY_HEADERS, **members(1)[0].api, "Host": "127.0.0.1"})
+        steps = {"raw": _raw, "lexical": _lexical, "paper_search": _paper_search, "api": _api(client)}
+        _time_all(args, steps)
+        transaction.set_rollback(args.read_only)
     return 0
 
 

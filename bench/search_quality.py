@@ -10,6 +10,10 @@ ranking (`bm25s`) over the same texts runs in the same process as the baseline.
 
     python -m bench.search_quality --data DEV.jsonl --distractors TRAIN.jsonl
 
+`--text-index both` (the default) asks every query twice in the same run: ranked in the
+database, and through a tantivy index (papers.search.text_index) built for the throwaway
+database in a temporary directory; `with` or `without` asks once.
+
 Prints recall@1, recall@10, MRR (reciprocal rank within the top 10, else 0) and the share
 of queries answered with no paper at all.
 """
@@ -19,6 +23,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -194,7 +199,31 @@ def print_table(results: dict[tuple[str, str], dict[str, float]], vendor: str) -
         print(f"| {name} | {kind} | {' | '.join(cells)} |")
 
 
-def run(data: Path, distractors: Path, limit: int | None, semantic_weights: list[float]) -> None:
+def _text_index_settings(text_index: str, directory: Path) -> list[tuple[str, dict]]:
+    """(label suffix, settings) per way of ranking asked for; the index is built on first use."""
+    ways = []
+    if text_index in ("without", "both"):
+        ways.append(("", {"SEARCH_INDEX_PATH": directory / "absent"}))
+    if text_index in ("with", "both"):
+        ways.append((" + text index", {"SEARCH_INDEX_PATH": directory / "search-index"}))
+    return ways
+
+
+def _build_text_index() -> None:
+    from django.core.management import call_command
+
+    from papers.search import text_index
+
+    text_index.forget()
+    if not text_index.exists():
+        started = time.perf_counter()
+        call_command("build_search_index", verbosity=0)
+        print(f"text index built in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+
+
+def run(
+    data: Path, distractors: Path, limit: int | None, semantic_weights: list[float], text_index: str = "both"
+) -> None:
     known, tldrs = read_papers(data, "dev")
     others, _ = read_papers(distractors, "train")
     if limit:
@@ -222,11 +251,17 @@ def run(data: Path, distractors: Path, limit: int | None, semantic_weights: list
         from django.test import override_settings
 
         ours = our_search(ids)
-        for weight in semantic_weights:
-            system = "ours" if len(semantic_weights) == 1 else f"ours, semantic weight {weight}"
-            with override_settings(SEARCH_FUSION_WEIGHTS={"semantic": weight}):
-                for kind, asked in queries.items():
-                    results[(system, kind)] = score(asked, ours, f"{system} {kind}")
+        with tempfile.TemporaryDirectory(prefix="rg-quality-index-") as directory:
+            for suffix, index_settings in _text_index_settings(text_index, Path(directory)):
+                with override_settings(**index_settings):
+                    if suffix:
+                        _build_text_index()
+                    for weight in semantic_weights:
+                        system = "ours" if len(semantic_weights) == 1 else f"ours, semantic weight {weight}"
+                        system += suffix
+                        with override_settings(SEARCH_FUSION_WEIGHTS={"semantic": weight}):
+                            for kind, asked in queries.items():
+                                results[(system, kind)] = score(asked, ours, f"{system} {kind}")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
     print_table(dict(sorted(results.items(), key=lambda item: (item[0][1], item[0][0]))), connection.vendor)
@@ -242,9 +277,15 @@ def main(argv: Iterable[str] | None = None) -> None:
         default="",
         help="comma-separated fusion weights of the semantic ranking to compare (tuning, dev only)",
     )
+    parser.add_argument(
+        "--text-index",
+        choices=("both", "with", "without"),
+        default="both",
+        help="rank through a tantivy text index built for the run, in the database, or both (default)",
+    )
     args = parser.parse_args(list(argv) if argv is not None else None)
     weights = [float(w) for w in args.semantic_weights.split(",") if w.strip()]
-    run(args.data, args.distractors, args.limit, weights or [_default_semantic_weight()])
+    run(args.data, args.distractors, args.limit, weights or [_default_semantic_weight()], args.text_index)
 
 
 def _default_semantic_weight() -> float:

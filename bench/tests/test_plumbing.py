@@ -142,3 +142,20 @@ def test_the_search_latency_bench_times_every_kind_of_query(loaded, capsys):
     out = capsys.readouterr().out.splitlines()
     rows = [line for line in out if line.startswith(("| 3", "| 20"))]
     assert len(rows) == 3 and all(line.count(" / ") == 4 for line in rows)
+
+
+def test_the_search_latency_bench_times_the_text_index_beside_the_database(loaded, capsys, settings, tmp_path):
+    from django.core.management import call_command
+
+    from bench import search_latency
+    from papers.search import term_stats, text_index
+
+    settings.SEARCH_INDEX_PATH = tmp_path / "search-index"
+    term_stats.refresh()
+    call_command("build_search_index", verbosity=0)
+    try:
+        assert search_latency.main(["--queries", "3", "--text-index", "both", "--read-only"]) == 0
+    finally:
+        text_index.forget()
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("| 3", "| 20"))]
+    assert len(rows) == 6 and sum(", text index" in row for row in rows) == 3
