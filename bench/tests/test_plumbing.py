@@ -144,7 +144,9 @@ def test_the_search_latency_bench_times_every_kind_of_query(loaded, capsys):
     assert len(rows) == 3 and all(line.count(" / ") == 4 for line in rows)
 
 
-def test_the_search_latency_bench_times_the_text_index_beside_the_database(loaded, capsys, settings, tmp_path):
+def test_the_search_latency_bench_times_the_text_index_beside_the_database_too(
+    loaded, capsys, settings, tmp_path
+):
     from django.core.management import call_command
 
     from bench import search_latency
