@@ -172,3 +172,41 @@ def test_a_real_worker_embeds_new_papers_into_the_index_and_relates_them(
     pairs = set(RelatedPaper.objects.values_list("paper_id", "related_id", "rank"))
     assert pairs == {(first.pk, second.pk, 1), (second.pk, first.pk, 1)}
     assert sorted(Index.restore(str(index_path), view=True).keys) == [first.pk, second.pk]
+
+
+def test_a_real_worker_keeps_the_text_index_current(
+    transactional_db, redis_url, tmp_path, httpserver, settings
+):
+    from django.core.management import call_command
+
+    from papers.search import text_index
+    from papers.search.query import parse
+
+    settings.SEARCH_INDEX_PATH = tmp_path / "search-index"
+    text_index.forget()
+    call_command("build_search_index", verbosity=0)  # an empty index, as built on a new site
+    env = processes.app_env(tmp_path, REDIS_URL=redis_url, SEARCH_INDEX_PATH=str(settings.SEARCH_INDEX_PATH))
+    httpserver.expect_request("/api/query").respond_with_data(fixture_bytes("arxiv_page1.xml"))
+    source = SourceFactory(kind="arxiv", url=httpserver.url_for("/api/query"), auto_list=True)
+
+    def indexed() -> set[int]:
+        return {pk for pk, _ in text_index.search(parse("sparse routers calibration"), 10)}
+
+    try:
+        with processes.celery_worker(env, tmp_path):
+            sender = Celery("integration-test", broker=redis_url, set_as_current=False)
+            try:
+                sender.send_task(
+                    "papers.tasks.fetch_source",
+                    args=[source.pk],
+                    kwargs={"force": True},
+                    queue=env["CELERY_TASK_DEFAULT_QUEUE"],
+                )
+            finally:
+                sender.close()
+            assert wait_for(lambda: len(indexed()) == 2, DONE_SECONDS, 0.2), (
+                "the worker did not index in time"
+            )
+    finally:
+        text_index.forget()
+    assert indexed() == set(Paper.objects.values_list("pk", flat=True))
