@@ -19,6 +19,7 @@ of queries answered with no paper at all.
 """
 
 import argparse
+import io
 import json
 import os
 import re
@@ -217,7 +218,7 @@ def _build_text_index() -> None:
     text_index.forget()
     if not text_index.exists():
         started = time.perf_counter()
-        call_command("build_search_index", verbosity=0)
+        call_command("build_search_index", stdout=io.StringIO())
         print(f"text index built in {time.perf_counter() - started:.1f} s", file=sys.stderr)
 
 

@@ -31,7 +31,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Indexed {written} paper(s) in {text_index.current_generation()} "
-                f"({caught_up} changed meanwhile, indexed again)."
+                f"({caught_up} changed since shortly before the build began, indexed again)."
             )
         )
 
