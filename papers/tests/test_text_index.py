@@ -153,7 +153,9 @@ def test_the_build_swaps_in_a_new_generation_and_readers_follow(index_dir):
     assert text_index.read_watermark(text_index.current_generation()) is not None
 
 
-def test_the_update_command_needs_an_index(index_dir):
+def test_the_update_command_needs_an_index_and_beat_runs_the_update(index_dir, settings):
+    scheduled = {entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert scheduled["papers.tasks.update_search_index"] == 60
     with pytest.raises(SystemExit):
         call_command("build_search_index", "--update", stdout=StringIO(), stderr=StringIO())
     assert tasks.update_search_index.delay().get() is None
