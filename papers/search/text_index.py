@@ -208,15 +208,29 @@ def current_generation() -> Path | None:
 
 
 def swap_in(generation: Path) -> None:
-    """Serve `generation` (one rename of the link) and remove the older ones. Call under writing():
-    a process still reading a removed generation keeps its open files until it reloads."""
+    """Serve `generation` (one rename of the link) and remove the one it replaces, and any left by
+    a build that died. Call under writing(): a process still reading a removed generation keeps
+    its open files until it reloads."""
+    previous = current_generation()
     link = root() / f".{CURRENT}.{os.getpid()}.partial"
     link.unlink(missing_ok=True)
     os.symlink(generation.name, link)
     os.replace(link, root() / CURRENT)
     for old in root().glob("gen-*"):
-        if old.name != generation.name:
+        if old.name != generation.name and (old == previous or not _builder_running(old)):
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _builder_running(generation: Path) -> bool:
+    """Whether the process that named this generation (gen-<time>-<pid>) still runs on this host:
+    another build may be writing it."""
+    try:
+        os.kill(int(generation.name.rsplit("-", 1)[1]), 0)
+    except (ValueError, IndexError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 # --- Reading --------------------------------------------------------------------------------------
@@ -234,20 +248,20 @@ def _searcher():
     with _lock:
         try:
             if _view["target"] != target:
+                _view.update(target=target, meta=stamp, index=None)
                 index = _open(directory / target)
                 index.config_reader(reload_policy="Manual")
-                _view.update(target=target, meta=stamp, index=index)
-            elif _view["meta"] != stamp:
-                _view["index"].reload()
+                _view["index"] = index
+            elif _view["meta"] != stamp and _view["index"] is not None:
                 _view["meta"] = stamp
-        except Exception:  # damaged, or swapped out under us: the database ranks until the next try
+                _view["index"].reload()
+        except Exception:  # damaged: the database ranks until the index changes again
             logger.warning(
                 "Cannot read the search index %s; ranking in the database", directory, exc_info=True
             )
-            _view.update(target=None, meta=None, index=None)
-            return None
+            _view["index"] = None
         index = _view["index"]
-        return index, index.searcher()
+        return (index, index.searcher()) if index is not None else None
 
 
 def forget() -> None:

@@ -180,3 +180,24 @@ def test_without_an_index_search_ranks_in_the_database_as_before(index_dir):
     assert {q: _search(q) for q in queries} == without
     assert {q: _indexed(q) for q in queries} == database
     assert papers
+
+
+def test_a_damaged_index_is_searched_around_until_it_is_built_again(index_dir, caplog):
+    paper = PaperFactory(title="Sheaves")
+    _build()
+    (text_index.current_generation() / "meta.json").write_text("not json")
+    text_index.forget()
+    assert text_index.search(parse("sheaves"), 10) is None
+    assert _search("sheaves") == [paper.pk]  # ranked in the database
+    assert "Cannot read the search index" in caplog.text
+    _build()
+    assert _indexed("sheaves") == [paper.pk]
+
+
+def test_a_build_leaves_a_generation_another_build_is_writing(index_dir):
+    _build()
+    in_progress = text_index.new_generation()  # named after this process, which runs
+    dead = index_dir / "gen-1-999999999"
+    dead.mkdir()
+    _build()
+    assert in_progress.exists() and not dead.exists()
