@@ -61,20 +61,28 @@ def build_queries(count: int) -> dict[str, list[str]]:
         queries["20 words"].append(" ".join(words[start : start + 20]))
         start = rng.randint(0, max(0, len(words) - 3))
         queries["3 words"].append(" ".join(words[start : start + 3]))
-        rare = sorted(set(words), key=lambda w: documents.get(w, 0))[:3]
+        rare = sorted(sorted(set(words)), key=lambda w: documents.get(w, 0))[:3]  # ties: alphabetical
         queries["3 rare words"].append(" ".join(rare))
     return queries
 
 
 def _document_frequencies(cursor, abstracts: list[str]) -> dict[str, int]:
-    """Papers per word, from the word statistics (bench words are not stemmed by 'english')."""
+    """Papers per word, from the word statistics (bench words are not stemmed by 'english');
+    from the text index when the statistics were never refreshed (a database that is not
+    yours) and there is one."""
+    from papers.search import text_index
+
     words = sorted({w for a in abstracts for w in WORD.findall(a.lower())})
     cursor.execute(
         "SELECT w, coalesce(s.documents, 0) FROM unnest(%s::text[]) AS w "
         "LEFT JOIN papers_searchterm s ON s.lexeme = (tsvector_to_array(to_tsvector('english', w)))[1]",
         [words],
     )
-    return dict(cursor.fetchall())
+    counts = dict(cursor.fetchall())
+    if not any(counts.values()) and text_index.exists():
+        print("no word statistics: rare words chosen by the text index's counts", file=sys.stderr)
+        counts = {w: text_index.document_frequency(w) or 0 for w in words}
+    return counts
 
 
 def _raw(text: str) -> None:

@@ -321,6 +321,15 @@ def search(query: ParsedQuery, limit: int) -> list[tuple[int, float]] | None:
     return _top(searcher, built, limit) if built is not None else []
 
 
+def document_frequency(word: str) -> int | None:
+    """How many papers the index has with this word (its first token); None without an index."""
+    opened = _searcher()
+    if opened is None:
+        return None
+    found = tokens(word)
+    return opened[1].doc_freq(TEXT_FIELD, found[0]) if found else 0
+
+
 def by_names(words: list[str], limit: int) -> list[int] | None:
     """Papers whose authors' or tags' names have these words, most (and rarest) first; None
     without an index."""
