@@ -322,12 +322,12 @@ def search(query: ParsedQuery, limit: int) -> list[tuple[int, float]] | None:
 
 
 def document_frequency(word: str) -> int | None:
-    """How many papers the index has with this word (its first token); None without an index."""
+    """How many papers the index has with this word (the rarest of its tokens, as "state-of-the-art"
+    has several); None without an index."""
     opened = _searcher()
     if opened is None:
         return None
-    found = tokens(word)
-    return opened[1].doc_freq(TEXT_FIELD, found[0]) if found else 0
+    return min((opened[1].doc_freq(TEXT_FIELD, token) for token in tokens(word)), default=0)
 
 
 def by_names(words: list[str], limit: int) -> list[int] | None:

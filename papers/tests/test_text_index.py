@@ -99,7 +99,11 @@ def test_a_typo_in_a_title_word_still_finds_the_paper(index_dir):
     PaperFactory(title="Convolutional image models", summary="", abstract="")
     _build()
     assert _indexed("translaton") == []
-    assert _search("translaton") == [paper.pk]  # PostgreSQL's trigram list, fused as before
+    with CaptureQueriesContext(connection) as queries:
+        assert _search("translaton") == [paper.pk]  # PostgreSQL's trigram list, fused as before
+    # The index says which words no paper uses: no word statistics, no GIN bitmap of a common word.
+    assert not any("papers_searchterm" in q["sql"] for q in queries.captured_queries)
+    assert text_index.document_frequency("translation") == 1
 
 
 def test_hidden_and_deleted_papers_in_the_index_are_filtered_out(index_dir):
