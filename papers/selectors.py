@@ -89,6 +89,9 @@ def paper_search(papers: QuerySet, q: str) -> QuerySet:
     ranked = search_ranking.rank(query, using=papers.db, limit=SEARCH_CANDIDATES)
     if not ranked:
         return papers.none().annotate(search_rank=Value(0.0, output_field=FloatField()))
+    ids = [pk for pk, _ in ranked]
+    if connections[papers.db].vendor == "postgresql":
+        return _ranked_by_arrays(papers, ranked)
     # One CASE written out: Django's Case(When(...)) for SEARCH_CANDIDATES papers took longer
     # to compile than the search took to run.
     whens = " ".join(["WHEN %s THEN %s"] * len(ranked))
@@ -97,8 +100,21 @@ def paper_search(papers: QuerySet, q: str) -> QuerySet:
         [value for pair in ranked for value in pair],
         output_field=FloatField(),
     )
-    ids = [pk for pk, _ in ranked]
     return papers.filter(pk__in=ids).annotate(search_rank=score).order_by("-search_rank", "-id")
+
+
+def _ranked_by_arrays(papers: QuerySet, ranked: list[tuple[int, float]]) -> QuerySet:
+    """PostgreSQL: the candidates and their scores as two array parameters. A thousand single
+    parameters cost psycopg about 10 ms a search to place into the statement (measured at 1M
+    papers, where the rest of the search took 25 ms)."""
+    table = connections[papers.db].ops.quote_name(Paper._meta.db_table)
+    ids = [pk for pk, _ in ranked]
+    scores = [score for _, score in ranked]
+    score = RawSQL(
+        f"(%s::float8[])[array_position(%s::bigint[], {table}.id)]", [scores, ids], output_field=FloatField()
+    )
+    candidate = RawSQL(f"{table}.id = ANY(%s::bigint[])", [ids], output_field=BooleanField())
+    return papers.filter(candidate).annotate(search_rank=score).order_by("-search_rank", "-id")
 
 
 def _looked_up(papers: QuerySet, query: search_query.ParsedQuery) -> QuerySet:
