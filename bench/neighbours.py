@@ -1,14 +1,16 @@
 """Related papers at scale: the usearch index (papers.search.vector_index) over n synthetic papers.
 
-    python -m bench.neighbours [--n 1000000] [--queries 1000] [--rebuild-sample 20000] [--seed 7]
+    python -m bench.neighbours [--n 1000000] [--queries 1000] [--rebuild-sample 20000] [--delta N] [--seed 7]
 
 Builds the index over n seeded 256-d unit vectors with cluster structure (topics, and papers
 within a topic spread along a few directions of their own, like real abstract embeddings),
 saves it and maps it as the web and worker processes do, then prints: build time, file size
 and resident memory, the query time of one new paper's 10 neighbours (p50/p95), recall@10
 against exact brute force on a sample of papers, the cost of a worker adding one embedding
-batch to the file, and the time to rebuild every paper's neighbours (measured on a sample of
-papers, extrapolated to n: stated as such). Figures only; nothing is asserted.
+batch (to the delta file, empty and full, and as before the delta: rewriting the main file),
+of folding a full delta, of a worker finding a new paper's neighbours as relate_papers does
+(main file and delta), and the time to rebuild every paper's neighbours (measured on a sample
+of papers, extrapolated to n: stated as such). Figures only; nothing is asserted.
 """
 
 import argparse
@@ -104,7 +106,7 @@ def measure(args) -> dict:
     ]
 
     with tempfile.TemporaryDirectory(dir=args.dir) as scratch:
-        add_seconds = measure_incremental_add(path, Path(scratch), vectors, args.n)
+        adds = measure_adds(path, Path(scratch), vectors, args)
 
     rebuild = min(args.rebuild_sample, args.n)
     started = time.perf_counter()
@@ -120,7 +122,7 @@ def measure(args) -> dict:
         "query_p95_ms": percentile(timings, 95),
         "recall_at_10": float(np.mean(hits)),
         "recall_queries": len(sample),
-        "add_batch_s": add_seconds,
+        **adds,
         "rebuild_sample": rebuild,
         "rebuild_sample_s": rebuild_seconds,
         "rebuild_all_s_extrapolated": rebuild_seconds * args.n / rebuild,
@@ -128,23 +130,95 @@ def measure(args) -> dict:
     }
 
 
-def measure_incremental_add(path: Path, scratch: Path, vectors: np.ndarray, n: int) -> float:
-    """A worker adding one embedding batch (64 papers) to a copy of the file, as paper_embed does."""
+def measure_adds(path: Path, scratch: Path, vectors: np.ndarray, args) -> dict:
+    """On a copy of the file: a worker adding one embedding batch (64 papers) as paper_embed did
+    before the delta file (read, add, write the whole main file) and as it does now (the delta,
+    empty and nearly full); folding a full delta; and a worker finding one new paper's
+    neighbours as relate_papers does, with a full delta beside the main file."""
     import shutil
 
     from django.test import override_settings
 
+    from papers.related import CANDIDATES
     from papers.search import vector_index
     from papers.search.embeddings import BATCH
 
     copy = scratch / path.name
     shutil.copyfile(path, copy)
     rng = np.random.default_rng(0)
-    batch = vectors[rng.choice(n, BATCH, replace=False)]
+    batch = vectors[rng.choice(args.n, BATCH, replace=False)]
+    batch_ids = list(range(args.n + 1, args.n + 1 + BATCH))
+    figures = {}
     with override_settings(VECTOR_INDEX_PATH=str(copy)):
+        vector_index.forget()
         started = time.perf_counter()
-        vector_index.add(list(range(n + 1, n + 1 + BATCH)), batch)
-        return time.perf_counter() - started
+        whole_file_add(copy, batch_ids, batch)
+        figures["add_batch_whole_file_s"] = time.perf_counter() - started
+        shutil.copyfile(path, copy)
+
+        started = time.perf_counter()
+        vector_index.add(batch_ids, batch)
+        figures["add_batch_s"] = time.perf_counter() - started
+
+        # A delta of FOLD_AT new papers (new ids; vectors near those of papers of the set).
+        fill = args.delta - BATCH
+        fresh = (
+            vectors[rng.choice(args.n, fill)]
+            + rng.standard_normal((fill, DIMENSIONS), dtype=np.float32) * 0.05
+        )
+        fresh /= np.linalg.norm(fresh, axis=1, keepdims=True)
+        log(f"Filling a delta of {args.delta:,} vectors…")
+        delta_ids = np.arange(args.n + BATCH + 1, args.n + BATCH + 1 + fill)
+        vector_index.save(vector_index.build(delta_ids, fresh), vector_index.delta_path())
+        started = time.perf_counter()
+        vector_index.add(batch_ids, batch)
+        figures["add_batch_full_delta_s"] = time.perf_counter() - started
+        figures["delta"] = fill + BATCH
+
+        figures.update(measure_relating(vectors, args, CANDIDATES))
+
+        log("Folding the delta into the main file…")
+        started = time.perf_counter()
+        folded = vector_index.fold(at_least=0)
+        figures["fold_s"] = time.perf_counter() - started
+        assert folded == fill + BATCH and not vector_index.delta_path().exists()
+        vector_index.forget()
+    return figures
+
+
+def measure_relating(vectors: np.ndarray, args, candidates: int) -> dict:
+    """A new paper's neighbours as relate_papers asks the index (CANDIDATES + 1 through
+    vector_index.search: the main file and the delta, merged), keeping the listed ones (here a
+    set of 95% of the ids; the worker asks the database once per batch) and its 10 best."""
+    from papers.search import vector_index
+
+    rng = np.random.default_rng(args.seed + 2)
+    listed = set(rng.choice(np.arange(1, args.n + 1), int(args.n * 0.95), replace=False).tolist())
+    sample = rng.choice(args.n, min(args.queries, args.n), replace=False)
+    vector_index.search(vectors[sample[:1]], candidates + 1)  # map both files first
+    timings, kept = [], 0
+    for row in sample:
+        started = time.perf_counter()
+        found = vector_index.search(vectors[row][None, :], candidates + 1)[0]
+        keep = listed & {pk for pk, _ in found}
+        kept += len([(pk, score) for pk, score in found if pk in keep and pk != row + 1][:NEIGHBOURS])
+        timings.append((time.perf_counter() - started) * 1000)
+    assert kept == NEIGHBOURS * len(sample), "too few listed neighbours among the candidates"
+    return {"relate_p50_ms": percentile(timings, 50), "relate_p95_ms": percentile(timings, 95)}
+
+
+def whole_file_add(path: Path, ids: list[int], batch: np.ndarray) -> None:
+    """paper_embed's add before the delta file (commit 8a93ac7), for the before/after figure."""
+    from usearch.index import Index
+
+    from papers.search import vector_index
+
+    with vector_index.writing(path):
+        index = Index.restore(str(path))
+        keys = np.asarray(ids, dtype=np.uint64)
+        index.remove(keys)
+        index.add(keys, np.asarray(batch, dtype=np.float32))
+        vector_index.save(index, path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=1_000_000, help="papers (default 1,000,000)")
     parser.add_argument("--queries", type=int, default=1000, help="papers whose neighbours are timed")
     parser.add_argument("--rebuild-sample", type=int, default=20_000, help="papers searched to extrapolate")
+    parser.add_argument("--delta", type=int, help="papers in the full delta timed (default FOLD_AT)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--dir", default=tempfile.gettempdir(), help="where the index file is written")
     parser.add_argument("--out", type=Path, help="also write the figures here as JSON (bench.run)")
@@ -162,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
+    from papers.search import vector_index
+
+    args.delta = args.delta or vector_index.FOLD_AT
     with tempfile.TemporaryDirectory(dir=args.dir) as scratch:
         args.dir = scratch
         figures = measure(args)
@@ -176,7 +254,18 @@ def main(argv: list[str] | None = None) -> int:
         f"p95 {figures['query_p95_ms']:.2f} ms ({figures['recall_queries']} papers)"
     )
     print(f"recall@10 vs exact             {figures['recall_at_10']:>10.3f}")
-    print(f"worker adds a batch of 64      {figures['add_batch_s']:>10.2f} s (read, add, write the file)")
+    print(f"worker adds a batch of 64      {figures['add_batch_s']:>10.3f} s to an empty delta file")
+    print(f"  … to a delta of {figures['delta']:>8,}    {figures['add_batch_full_delta_s']:>10.3f} s")
+    print(
+        f"  … before: whole-file rewrite {figures['add_batch_whole_file_s']:>10.3f} s "
+        "(read, add, write the main file)"
+    )
+    print(f"fold the delta into the main   {figures['fold_s']:>10.1f} s (background task)")
+    print(
+        f"a new paper's neighbours       p50 {figures['relate_p50_ms']:.2f} ms, "
+        f"p95 {figures['relate_p95_ms']:.2f} ms "
+        "(30 + 1 from main + full delta, kept listed; no database)"
+    )
     print(
         f"rebuild all neighbours         {figures['rebuild_all_s_extrapolated']:>10.0f} s, extrapolated from "
         f"{figures['rebuild_sample']:,} papers in {figures['rebuild_sample_s']:.1f} s (index searches only)"
