@@ -209,3 +209,16 @@ def _vector(paper: Paper) -> np.ndarray:
 
 def _not_called(*args, **kwargs):
     raise AssertionError("searched by brute force although the index is there")
+
+
+def test_a_paper_moved_by_the_delta_leaves_no_gap_in_the_main_files_hits(index_file):
+    vectors = clustered(400, seed=9)
+    vector_index.save(vector_index.build(np.arange(1, 401), vectors))
+    exact = np.argsort(-(vectors[0] @ vectors.T))[:6] + 1  # paper 1 itself and its 5 nearest
+    # Papers 1 and its nearest neighbour are embedded again, far away (the opposite direction).
+    vector_index.add([int(exact[0]), int(exact[1])], -vectors[[exact[0] - 1, exact[1] - 1]])
+    found = vector_index.search(vectors[0][None, :], 5)[0]
+    assert [pk for pk, _ in found] == [int(pk) for pk in exact[2:]] + [found[-1][0]]
+    assert len(found) == 5 and not {int(exact[0]), int(exact[1])} & {pk for pk, _ in found}
+    far = vector_index.search(-vectors[0][None, :], 1)[0]
+    assert far[0][0] == exact[0] and far[0][1] == pytest.approx(1, abs=1e-2)
