@@ -123,7 +123,7 @@ def add(ids: list[int], vectors: np.ndarray) -> int:
         if not path.exists():  # no index on this host (or removed): a delta would only go stale
             delta.unlink(missing_ok=True)
             return 0
-        index = _restore(delta) or new_index()
+        index = _restore_delta(delta) or new_index()
         keys = _keys(ids)
         index.remove(keys)  # a re-embedded paper (new abstract) replaces its vector
         index.add(keys, np.asarray(vectors, dtype=np.float32))
@@ -145,7 +145,7 @@ class Folded:
 def take_delta() -> Folded:
     """A copy of the delta's keys and vectors (empty without one)."""
     with writing() as path:
-        index = _restore(delta_path(path))
+        index = _restore_delta(delta_path(path))
     if index is None or len(index) == 0:
         return Folded(_keys([]), np.zeros((0, EMBEDDING_DIMENSIONS), dtype=np.float16))
     keys = np.asarray(index.keys, dtype=np.uint64)
@@ -159,16 +159,27 @@ def absorb(index, folded: Folded) -> None:
         index.add(folded.keys, folded.vectors.astype(np.float32))
 
 
-def replace_main(index, folded: Folded, *, main_stamp=None, before_save: Callable | None = None) -> bool:
-    """Save `index` (which absorbed `folded`) as the main file and drop from the delta what it
-    folded; the vectors workers added or changed meanwhile stay in the delta. With `main_stamp`,
-    gives up (False) when the main file was replaced since (a build that folded everything)."""
+def replace_main(
+    index,
+    folded: Folded,
+    *,
+    main_stamp=None,
+    before_save: Callable | None = None,
+    written: Path | None = None,
+) -> bool:
+    """Save `index` (which absorbed `folded`) as the main file, or rename `written` (the index
+    saved beforehand, outside the lock) into place, and drop from the delta what it folded;
+    the vectors workers added or changed meanwhile stay in the delta. With `main_stamp`, gives
+    up (False) when the main file was replaced since (by a build, which folded the delta)."""
     with writing() as path:
         if main_stamp is not None and _stamp(path) != main_stamp:
             return False
-        if before_save is not None:
-            before_save(index)
-        save(index, path)
+        if written is not None:
+            os.replace(written, path)
+        else:
+            if before_save is not None:
+                before_save(index)
+            save(index, path)
         _keep_unfolded(delta_path(path), folded)
     return True
 
@@ -177,9 +188,10 @@ def fold(*, at_least: int | None = None) -> int:
     """Fold the delta into the main file when it holds `at_least` (FOLD_AT) vectors; how many
     were folded.
 
-    The heavy part (reading the main file, adding, writing it) runs outside the write lock so
-    that workers keep adding to the delta meanwhile; one fold at a time per host (another
-    one already running makes this one return 0 at once).
+    The heavy part (reading the main file, adding, writing the new one beside it) runs outside
+    the write lock so that workers keep adding to the delta meanwhile; under the lock it is only
+    renamed into place and the delta written again. One fold at a time per host (another one
+    already running makes this one return 0 at once).
     """
     from usearch.index import Index
 
@@ -201,16 +213,22 @@ def fold(*, at_least: int | None = None) -> int:
             return 0
         index = Index.restore(str(path))
         absorb(index, folded)
-        if not replace_main(index, folded, main_stamp=main_stamp):
-            return 0
+        written = path.with_name(f".{path.name}.{os.getpid()}.fold")
+        try:
+            index.save(str(written))  # also outside the lock: the file is large
+            if not replace_main(index, folded, main_stamp=main_stamp, written=written):
+                return 0
+        finally:
+            written.unlink(missing_ok=True)
     logger.info("Folded %d vector(s) of the delta into %s", len(folded), path)
     return len(folded)
 
 
 def _keep_unfolded(delta: Path, folded: Folded) -> None:
     """Write the delta again without the folded vectors (those a worker did not change since)."""
-    current = _restore(delta)
+    current = _restore_delta(delta)
     if current is None:
+        delta.unlink(missing_ok=True)  # unreadable: the new main file has what it could give
         return
     keys = np.asarray(current.keys, dtype=np.uint64)
     was = dict(zip(folded.keys.tolist(), folded.vectors, strict=True))
@@ -235,6 +253,17 @@ def _restore(path: Path):
     if not path.exists():
         return None
     return Index.restore(str(path))
+
+
+def _restore_delta(path: Path):
+    """The delta read into memory; None without it, or when it cannot be read: its papers are
+    then searched by their older vectors (or not at all) until the next build, and the workers
+    keep embedding rather than fail on every batch."""
+    try:
+        return _restore(path)
+    except Exception:
+        logger.warning("Cannot read the vector index delta %s; starting a new one", path, exc_info=True)
+        return None
 
 
 def _stored(index, keys: np.ndarray) -> np.ndarray:

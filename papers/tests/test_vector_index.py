@@ -222,3 +222,12 @@ def test_a_paper_moved_by_the_delta_leaves_no_gap_in_the_main_files_hits(index_f
     assert len(found) == 5 and not {int(exact[0]), int(exact[1])} & {pk for pk, _ in found}
     far = vector_index.search(-vectors[0][None, :], 1)[0]
     assert far[0][0] == exact[0] and far[0][1] == pytest.approx(1, abs=1e-2)
+
+
+def test_a_damaged_delta_is_searched_around_and_replaced_by_the_next_batch(index_file):
+    vectors = clustered(50, seed=11)
+    vector_index.save(vector_index.build(np.arange(1, 41), vectors[:40]))
+    vector_index.delta_path().write_bytes(b"not an index")
+    assert vector_index.search(vectors[:1], 1)[0][0][0] == 1  # the main file alone
+    assert vector_index.add([41, 42], vectors[40:42]) == 2
+    assert vector_index.search(vectors[41:42], 1)[0][0][0] == 42
