@@ -104,7 +104,7 @@ def relate_papers(paper_ids: list[int]) -> int:
     return papers_relate(paper_ids=paper_ids)
 
 
-# Reads, changes and writes the whole main index file: a minute or two at a million papers on a
+# Reads, changes and writes the whole main index file: minutes at a million papers on a
 # busy 2-core host, far beyond the pipeline's few-minute limit for a task.
 FOLD_OPTIONS = {**TASK_OPTIONS, "soft_time_limit": 3600, "time_limit": 3660}
 
