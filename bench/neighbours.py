@@ -153,6 +153,7 @@ def measure_adds(path: Path, scratch: Path, vectors: np.ndarray, args) -> dict:
     with override_settings(VECTOR_INDEX_PATH=str(copy)):
         vector_index.forget()
         figures.update(measure_relating(vectors, args, CANDIDATES, "relate_main"))
+        figures.update(measure_for_you_profile(vectors, args))
 
         def whole_file():
             shutil.copyfile(path, copy)
@@ -227,6 +228,29 @@ def measure_relating(vectors: np.ndarray, args, candidates: int, name: str) -> d
     return {f"{name}_p50_ms": percentile(timings, 50), f"{name}_p95_ms": percentile(timings, 95)}
 
 
+def measure_for_you_profile(vectors: np.ndarray, args) -> dict:
+    """The one step of a member's For you list that reads the whole collection: the papers
+    nearest the member's profile (the weighted mean of up to MAX_SIGNALS papers they acted on),
+    NEIGHBOUR_CANDIDATES of them, the member's own papers left out, through
+    papers.search.semantic as the list asks it (the index, main file only)."""
+    from papers.discovery import for_you, scoring
+    from papers.search import semantic
+
+    rng = np.random.default_rng(args.seed + 3)
+    timings = []
+    for _ in range(min(args.queries, 100)):
+        signals = rng.choice(args.n, min(for_you.MAX_SIGNALS, args.n), replace=False)
+        profile = scoring.profile_vector(vectors[signals], np.ones(len(signals)))
+        exclude = (signals + 1).tolist()
+        started = time.perf_counter()
+        found = semantic.nearest_to_vector(
+            profile, using="default", limit=for_you.NEIGHBOUR_CANDIDATES, exclude_ids=exclude
+        )
+        timings.append((time.perf_counter() - started) * 1000)
+        assert len(found) == for_you.NEIGHBOUR_CANDIDATES, "the index gave too few candidates"
+    return {"for_you_p50_ms": percentile(timings, 50), "for_you_p95_ms": percentile(timings, 95)}
+
+
 def whole_file_add(path: Path, ids: list[int], batch: np.ndarray) -> None:
     """paper_embed's add before the delta file (commit 8a93ac7), for the before/after figure."""
     from usearch.index import Index
@@ -277,6 +301,10 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"a new paper's neighbours       p50 {figures['relate_main_p50_ms']:.2f} ms, "
         f"p95 {figures['relate_main_p95_ms']:.2f} ms (30 + 1, main file only, kept listed; no database)"
+    )
+    print(
+        f"For you: papers near a profile p50 {figures['for_you_p50_ms']:.2f} ms, "
+        f"p95 {figures['for_you_p95_ms']:.2f} ms (300 of the index, the member's papers left out)"
     )
     print(f"worker adds a batch of 64      {figures['add_batch_s']:>10.3f} s to an empty delta file")
     print(f"  … to a delta of {figures['delta']:>8,}    {figures['add_batch_full_delta_s']:>10.3f} s")
