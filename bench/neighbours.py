@@ -185,7 +185,9 @@ def measure_adds(path: Path, scratch: Path, vectors: np.ndarray, args) -> dict:
         figures["add_batch_full_delta_s"] = timed_median(full_delta)
         figures["delta"] = fill + BATCH
 
-        figures.update(measure_relating(vectors, args, CANDIDATES, "relate"))
+        # The delta's papers are listed papers too (the worker would keep them).
+        newest = args.n + BATCH + fill
+        figures.update(measure_relating(vectors, args, CANDIDATES, "relate", newest_id=newest))
 
         log("Folding the delta into the main file…")
         started = time.perf_counter()
@@ -207,14 +209,15 @@ def timed_median(prepare, repeats: int = ADD_REPEATS) -> float:
     return float(np.median(timings))
 
 
-def measure_relating(vectors: np.ndarray, args, candidates: int, name: str) -> dict:
+def measure_relating(vectors: np.ndarray, args, candidates: int, name: str, newest_id: int = 0) -> dict:
     """A new paper's neighbours as relate_papers asks the index (CANDIDATES + 1 through
     vector_index.search: the main file and the delta, merged), keeping the listed ones (here a
     set of 95% of the ids; the worker asks the database once per batch) and its 10 best."""
     from papers.search import vector_index
 
     rng = np.random.default_rng(args.seed + 2)
-    listed = set(rng.choice(np.arange(1, args.n + 1), int(args.n * 0.95), replace=False).tolist())
+    every_id = np.arange(1, max(newest_id, args.n) + 1)
+    listed = set(rng.choice(every_id, int(len(every_id) * 0.95), replace=False).tolist())
     sample = rng.choice(args.n, min(args.queries, args.n), replace=False)
     vector_index.search(vectors[sample[:1]], candidates + 1)  # map both files first
     timings, kept = [], 0
