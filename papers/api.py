@@ -389,7 +389,8 @@ class PaperViewSet(KnownQueryParameters, viewsets.GenericViewSet):
         if unchanged := validators.not_modified():
             return unchanged
         serialize = lambda some: self.get_serializer(some, many=True).data  # noqa: E731
-        data = papers_json(papers, versions, request=request, serialize=serialize)
+        syncing = "updated_since" in request.query_params  # each paper read once: not kept
+        data = papers_json(papers, versions, request=request, serialize=serialize, keep=not syncing)
         return validators.respond(self.paginator.get_paginated_data(data))
 
     def retrieve(self, request: Request, pk: str) -> Response:

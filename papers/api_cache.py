@@ -7,8 +7,10 @@ Each paper's JSON is cached under the digest of that same version, so a cached o
 as current as a 304 is; a page then costs the one query for its rows, and the authors, tags
 and serializers run only for the papers whose version is new.
 
-Nothing is deleted: a new version is a new key, and old ones expire (JSON_TIMEOUT). When the
-cache is away (readinggroup.cache) every paper misses and the page is built whole.
+Nothing is deleted: a new version is a new key, and old ones expire (JSON_TIMEOUT, short: an
+entry is about 1 KB, and a member's vote makes a variant of its own). An app syncing with
+?updated_since= reads each paper once, so what it makes is not kept. When the cache is away
+(readinggroup.cache) every paper misses and the page is built whole.
 """
 
 from collections.abc import Callable
@@ -21,14 +23,19 @@ from papers.models import Paper
 from papers.selectors import prefetch_list_relations
 from readinggroup.rest.conditional import version_digest
 
-JSON_TIMEOUT = int(timedelta(hours=1).total_seconds())
+JSON_TIMEOUT = int(timedelta(minutes=10).total_seconds())
 
 
 def papers_json(
-    papers: list[Paper], versions: list, *, request: Request, serialize: Callable[[list[Paper]], list]
+    papers: list[Paper],
+    versions: list,
+    *,
+    request: Request,
+    serialize: Callable[[list[Paper]], list],
+    keep: bool = True,
 ) -> list[dict]:
     """Each paper's JSON, from the cache or from `serialize` (the list's serializer) for the
-    papers missing, whose authors and tags are loaded first."""
+    papers missing, whose authors and tags are loaded first; kept in the cache if `keep`."""
     # web_url is absolute: the site answering under another name has JSON of its own.
     site = request.build_absolute_uri("/")
     keys = [f"papers:json:{version_digest([site, version])}" for version in versions]
@@ -37,6 +44,7 @@ def papers_json(
     if missing:
         prefetch_list_relations(list(missing.values()))
         fresh = dict(zip(missing, serialize(list(missing.values())), strict=True))
-        cache.set_many(fresh, JSON_TIMEOUT)
+        if keep:
+            cache.set_many(fresh, JSON_TIMEOUT)
         found.update(fresh)
     return [found[key] for key in keys]

@@ -150,3 +150,13 @@ def test_a_new_summary_shows_at_once(client, paper):
     paper_summarise(paper_id=paper.pk, backend=Fixed())
     shown = _listed(client, paper)
     assert (shown["summary"], shown["keywords"]) == ("A shorter TL;DR.", ["kernels"])
+
+
+def test_an_app_syncing_leaves_nothing_in_the_cache(api, member, django_assert_num_queries):
+    PaperFactory.create_batch(3)
+    client = api(member)
+    client.get(LIST, {"updated_since": "2000-01-01T00:00:00Z"})
+    with django_assert_num_queries(5):  # token+member, their tokens, page, authors, tags
+        client.get(LIST)
+    with django_assert_num_queries(3):  # the same papers' JSON is kept now
+        client.get(LIST)
