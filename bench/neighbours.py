@@ -1,14 +1,16 @@
 """Related papers at scale: the usearch index (papers.search.vector_index) over n synthetic papers.
 
-    python -m bench.neighbours [--n 1000000] [--queries 1000] [--rebuild-sample 20000] [--seed 7]
+    python -m bench.neighbours [--n 1000000] [--queries 1000] [--rebuild-sample 20000] [--delta N] [--seed 7]
 
 Builds the index over n seeded 256-d unit vectors with cluster structure (topics, and papers
 within a topic spread along a few directions of their own, like real abstract embeddings),
 saves it and maps it as the web and worker processes do, then prints: build time, file size
 and resident memory, the query time of one new paper's 10 neighbours (p50/p95), recall@10
 against exact brute force on a sample of papers, the cost of a worker adding one embedding
-batch to the file, and the time to rebuild every paper's neighbours (measured on a sample of
-papers, extrapolated to n: stated as such). Figures only; nothing is asserted.
+batch (to the delta file, empty and full, and as before the delta: rewriting the main file),
+of folding a full delta, of a worker finding a new paper's neighbours as relate_papers does
+(main file and delta), and the time to rebuild every paper's neighbours (measured on a sample
+of papers, extrapolated to n: stated as such). Figures only; nothing is asserted.
 """
 
 import argparse
@@ -23,6 +25,7 @@ import numpy as np
 
 DIMENSIONS = 256
 NEIGHBOURS = 10
+ADD_REPEATS = 3  # each add is timed this many times (median): one write is noisy on a busy disk
 
 
 def log(message: str) -> None:
@@ -104,7 +107,7 @@ def measure(args) -> dict:
     ]
 
     with tempfile.TemporaryDirectory(dir=args.dir) as scratch:
-        add_seconds = measure_incremental_add(path, Path(scratch), vectors, args.n)
+        adds = measure_adds(path, Path(scratch), vectors, args)
 
     rebuild = min(args.rebuild_sample, args.n)
     started = time.perf_counter()
@@ -120,7 +123,7 @@ def measure(args) -> dict:
         "query_p95_ms": percentile(timings, 95),
         "recall_at_10": float(np.mean(hits)),
         "recall_queries": len(sample),
-        "add_batch_s": add_seconds,
+        **adds,
         "rebuild_sample": rebuild,
         "rebuild_sample_s": rebuild_seconds,
         "rebuild_all_s_extrapolated": rebuild_seconds * args.n / rebuild,
@@ -128,23 +131,141 @@ def measure(args) -> dict:
     }
 
 
-def measure_incremental_add(path: Path, scratch: Path, vectors: np.ndarray, n: int) -> float:
-    """A worker adding one embedding batch (64 papers) to a copy of the file, as paper_embed does."""
+def measure_adds(path: Path, scratch: Path, vectors: np.ndarray, args) -> dict:
+    """On a copy of the file: a worker adding one embedding batch (64 papers) as paper_embed did
+    before the delta file (read, add, write the whole main file) and as it does now (the delta,
+    empty and nearly full); folding a full delta; and a worker finding one new paper's
+    neighbours as relate_papers does, with a full delta beside the main file."""
     import shutil
 
     from django.test import override_settings
 
+    from papers.related import CANDIDATES
     from papers.search import vector_index
     from papers.search.embeddings import BATCH
 
     copy = scratch / path.name
     shutil.copyfile(path, copy)
     rng = np.random.default_rng(0)
-    batch = vectors[rng.choice(n, BATCH, replace=False)]
+    batch = vectors[rng.choice(args.n, BATCH, replace=False)]
+    batch_ids = list(range(args.n + 1, args.n + 1 + BATCH))
+    figures = {}
     with override_settings(VECTOR_INDEX_PATH=str(copy)):
+        vector_index.forget()
+        figures.update(measure_relating(vectors, args, CANDIDATES, "relate_main"))
+        figures.update(measure_for_you_profile(vectors, args))
+
+        def whole_file():
+            shutil.copyfile(path, copy)
+            return lambda: whole_file_add(copy, batch_ids, batch)
+
+        figures["add_batch_whole_file_s"] = timed_median(whole_file)
+        shutil.copyfile(path, copy)
+
+        def empty_delta():
+            vector_index.delta_path().unlink(missing_ok=True)
+            return lambda: vector_index.add(batch_ids, batch)
+
+        figures["add_batch_s"] = timed_median(empty_delta)
+
+        # A delta of FOLD_AT new papers (new ids; vectors near those of papers of the set).
+        fill = args.delta - BATCH
+        fresh = (
+            vectors[rng.choice(args.n, fill)]
+            + rng.standard_normal((fill, DIMENSIONS), dtype=np.float32) * 0.05
+        )
+        fresh /= np.linalg.norm(fresh, axis=1, keepdims=True)
+        log(f"Filling a delta of {args.delta:,} vectors…")
+        filled = vector_index.build(np.arange(args.n + BATCH + 1, args.n + BATCH + 1 + fill), fresh)
+
+        def full_delta():
+            vector_index.save(filled, vector_index.delta_path())
+            return lambda: vector_index.add(batch_ids, batch)
+
+        figures["add_batch_full_delta_s"] = timed_median(full_delta)
+        figures["delta"] = fill + BATCH
+
+        # The delta's papers are listed papers too (the worker would keep them).
+        newest = args.n + BATCH + fill
+        figures.update(measure_relating(vectors, args, CANDIDATES, "relate", newest_id=newest))
+
+        log("Folding the delta into the main file…")
         started = time.perf_counter()
-        vector_index.add(list(range(n + 1, n + 1 + BATCH)), batch)
-        return time.perf_counter() - started
+        folded = vector_index.fold(at_least=0)
+        figures["fold_s"] = time.perf_counter() - started
+        assert folded == fill + BATCH and not vector_index.delta_path().exists()
+        vector_index.forget()
+    return figures
+
+
+def timed_median(prepare, repeats: int = ADD_REPEATS) -> float:
+    """Median seconds of the call `prepare()` returns, each prepared afresh (not timed)."""
+    timings = []
+    for _ in range(repeats):
+        call = prepare()
+        started = time.perf_counter()
+        call()
+        timings.append(time.perf_counter() - started)
+    return float(np.median(timings))
+
+
+def measure_relating(vectors: np.ndarray, args, candidates: int, name: str, newest_id: int = 0) -> dict:
+    """A new paper's neighbours as relate_papers asks the index (CANDIDATES + 1 through
+    vector_index.search: the main file and the delta, merged), keeping the listed ones (here a
+    set of 95% of the ids; the worker asks the database once per batch) and its 10 best."""
+    from papers.search import vector_index
+
+    rng = np.random.default_rng(args.seed + 2)
+    every_id = np.arange(1, max(newest_id, args.n) + 1)
+    listed = set(rng.choice(every_id, int(len(every_id) * 0.95), replace=False).tolist())
+    sample = rng.choice(args.n, min(args.queries, args.n), replace=False)
+    vector_index.search(vectors[sample[:1]], candidates + 1)  # map both files first
+    timings, kept = [], 0
+    for row in sample:
+        started = time.perf_counter()
+        found = vector_index.search(vectors[row][None, :], candidates + 1)[0]
+        keep = listed & {pk for pk, _ in found}
+        kept += len([(pk, score) for pk, score in found if pk in keep and pk != row + 1][:NEIGHBOURS])
+        timings.append((time.perf_counter() - started) * 1000)
+    assert kept == NEIGHBOURS * len(sample), "too few listed neighbours among the candidates"
+    return {f"{name}_p50_ms": percentile(timings, 50), f"{name}_p95_ms": percentile(timings, 95)}
+
+
+def measure_for_you_profile(vectors: np.ndarray, args) -> dict:
+    """The one step of a member's For you list that reads the whole collection: the papers
+    nearest the member's profile (the weighted mean of up to MAX_SIGNALS papers they acted on),
+    NEIGHBOUR_CANDIDATES of them, the member's own papers left out, through
+    papers.search.semantic as the list asks it (the index, main file only)."""
+    from papers.discovery import for_you, scoring
+    from papers.search import semantic
+
+    rng = np.random.default_rng(args.seed + 3)
+    timings = []
+    for _ in range(min(args.queries, 100)):
+        signals = rng.choice(args.n, min(for_you.MAX_SIGNALS, args.n), replace=False)
+        profile = scoring.profile_vector(vectors[signals], np.ones(len(signals)))
+        exclude = (signals + 1).tolist()
+        started = time.perf_counter()
+        found = semantic.nearest_to_vector(
+            profile, using="default", limit=for_you.NEIGHBOUR_CANDIDATES, exclude_ids=exclude
+        )
+        timings.append((time.perf_counter() - started) * 1000)
+        assert len(found) == for_you.NEIGHBOUR_CANDIDATES, "the index gave too few candidates"
+    return {"for_you_p50_ms": percentile(timings, 50), "for_you_p95_ms": percentile(timings, 95)}
+
+
+def whole_file_add(path: Path, ids: list[int], batch: np.ndarray) -> None:
+    """paper_embed's add before the delta file (commit 8a93ac7), for the before/after figure."""
+    from usearch.index import Index
+
+    from papers.search import vector_index
+
+    with vector_index.writing(path):
+        index = Index.restore(str(path))
+        keys = np.asarray(ids, dtype=np.uint64)
+        index.remove(keys)
+        index.add(keys, np.asarray(batch, dtype=np.float32))
+        vector_index.save(index, path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,6 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=1_000_000, help="papers (default 1,000,000)")
     parser.add_argument("--queries", type=int, default=1000, help="papers whose neighbours are timed")
     parser.add_argument("--rebuild-sample", type=int, default=20_000, help="papers searched to extrapolate")
+    parser.add_argument("--delta", type=int, help="papers in the full delta timed (default FOLD_AT)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--dir", default=tempfile.gettempdir(), help="where the index file is written")
     parser.add_argument("--out", type=Path, help="also write the figures here as JSON (bench.run)")
@@ -162,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
+    from papers.search import vector_index
+
+    args.delta = args.delta or vector_index.FOLD_AT
     with tempfile.TemporaryDirectory(dir=args.dir) as scratch:
         args.dir = scratch
         figures = measure(args)
@@ -176,7 +301,26 @@ def main(argv: list[str] | None = None) -> int:
         f"p95 {figures['query_p95_ms']:.2f} ms ({figures['recall_queries']} papers)"
     )
     print(f"recall@10 vs exact             {figures['recall_at_10']:>10.3f}")
-    print(f"worker adds a batch of 64      {figures['add_batch_s']:>10.2f} s (read, add, write the file)")
+    print(
+        f"a new paper's neighbours       p50 {figures['relate_main_p50_ms']:.2f} ms, "
+        f"p95 {figures['relate_main_p95_ms']:.2f} ms (30 + 1, main file only, kept listed; no database)"
+    )
+    print(
+        f"For you: papers near a profile p50 {figures['for_you_p50_ms']:.2f} ms, "
+        f"p95 {figures['for_you_p95_ms']:.2f} ms (300 of the index, the member's papers left out)"
+    )
+    print(f"worker adds a batch of 64      {figures['add_batch_s']:>10.3f} s to an empty delta file")
+    print(f"  … to a delta of {figures['delta']:>8,}    {figures['add_batch_full_delta_s']:>10.3f} s")
+    print(
+        f"  … before: whole-file rewrite {figures['add_batch_whole_file_s']:>10.3f} s "
+        "(read, add, write the main file)"
+    )
+    print(
+        f"  … with a full delta beside   p50 {figures['relate_p50_ms']:.2f} ms, "
+        f"p95 {figures['relate_p95_ms']:.2f} ms "
+        "(30 + 1 from main + full delta, kept listed; no database)"
+    )
+    print(f"fold the delta into the main   {figures['fold_s']:>10.1f} s (background task)")
     print(
         f"rebuild all neighbours         {figures['rebuild_all_s_extrapolated']:>10.0f} s, extrapolated from "
         f"{figures['rebuild_sample']:,} papers in {figures['rebuild_sample_s']:.1f} s (index searches only)"

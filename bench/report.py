@@ -147,7 +147,11 @@ def _neighbours(size: dict) -> list[str]:
         f"Related papers (usearch index over {n['n']:,} synthetic 256-d vectors): build "
         f"{n['build_s']:.0f} s, file {n['file_mib']:.0f} MiB; one paper's 10 neighbours p50 "
         f"{n['query_p50_ms']:.2f} ms, p95 {n['query_p95_ms']:.2f} ms; recall@10 vs exact "
-        f"{n['recall_at_10']:.3f}; a worker adds 64 papers in {n['add_batch_s']:.2f} s; every paper's "
+        f"{n['recall_at_10']:.3f}; a worker adds 64 papers in {n['add_batch_s']:.3f} s "
+        f"({n.get('add_batch_full_delta_s', 0):.3f} s to a full delta, "
+        f"{n.get('add_batch_whole_file_s', 0):.2f} s rewriting the whole file as before); "
+        f"folding the delta {n.get('fold_s', 0):.0f} s; a new paper's 30 candidates "
+        f"p50 {n.get('relate_p50_ms', 0):.2f} ms; every paper's "
         f"neighbours {n['rebuild_all_s_extrapolated']:.0f} s (extrapolated from {n['rebuild_sample']:,}).",
     ]
 

@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from papers import services
+from papers.api_cache import papers_json
 from papers.filters import PaperFilter
 from papers.models import Paper, PaperTombstone, Tag
 from papers.selectors import (
@@ -304,9 +305,11 @@ class TagFollowSerializer(serializers.Serializer):
 # --- Conditional GET ------------------------------------------------------------------------------
 
 
-def paper_version(paper: Paper, *, organiser: bool) -> list:
-    """Everything a response shows of a paper that its modified_at does not cover
-    (authors and tags as prefetched by papers.selectors.with_list_relations)."""
+def paper_version(paper: Paper, *, user) -> list:
+    """Everything a response shows of a paper, for its ETag and as the key of its cached JSON
+    (papers.api_cache). Its row's fields, its authors and its tags are covered by modified_at,
+    which every write of them moves; the rest is listed, with who asks."""
+    organiser = getattr(user, "is_organiser", False)  # anonymous visitors have none
     return [
         paper.pk,
         paper.modified_at,
@@ -316,10 +319,13 @@ def paper_version(paper: Paper, *, organiser: bool) -> list:
         paper.discussed_at,
         paper.status,
         paper.source.name if paper.source_id else None,
+        organiser,
         paper.submitted_by.public_name if organiser and paper.submitted_by_id else None,
-        [(tag.slug, tag.name, tag.kind) for tag in paper.tags.all()],
-        [(authorship.author.name, authorship.affiliation) for authorship in paper.authorships.all()],
-        getattr(paper, "for_you_reason", None),  # only on a for_you list, whose reasons move
+        user.is_authenticated and paper.submitted_by_id == user.pk,  # the suggester sees more
+        # Only in a search, or on a for_you list, whose scores and reasons move.
+        getattr(paper, "search_rank", None),
+        getattr(paper, "for_you_score", None),
+        getattr(paper, "for_you_reason", None),
     ]
 
 
@@ -355,6 +361,9 @@ class PaperViewSet(KnownQueryParameters, viewsets.GenericViewSet):
             return paper_detail_queryset(user=self.request.user)
         if self.action == "deleted":
             return paper_tombstones()
+        if self.action == "list":
+            # Authors and tags are loaded only for the papers whose JSON is not cached (papers.api_cache).
+            return paper_browse(user=self.request.user).prefetch_related(None)
         return paper_browse(user=self.request.user)
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
@@ -373,20 +382,21 @@ class PaperViewSet(KnownQueryParameters, viewsets.GenericViewSet):
         return PaperDetailSerializer
 
     def list(self, request: Request) -> Response:
-        organiser = getattr(request.user, "is_organiser", False)  # anonymous visitors have none
         papers = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         links = [self.paginator.get_next_link(), self.paginator.get_previous_link()]
-        validators = Validators(request, [links, *(paper_version(p, organiser=organiser) for p in papers)])
+        versions = [paper_version(paper, user=request.user) for paper in papers]
+        validators = Validators(request, [links, *versions])
         if unchanged := validators.not_modified():
             return unchanged
-        data = self.get_serializer(papers, many=True).data
+        serialize = lambda some: self.get_serializer(some, many=True).data  # noqa: E731
+        syncing = "updated_since" in request.query_params  # each paper read once: not kept
+        data = papers_json(papers, versions, request=request, serialize=serialize, keep=not syncing)
         return validators.respond(self.paginator.get_paginated_data(data))
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        organiser = getattr(request.user, "is_organiser", False)  # anonymous visitors have none
         paper = self.get_object()
         sessions = [(m.pk, m.title, m.starts_at, m.status) for m in paper.meetings.all()]
-        version = paper_version(paper, organiser=organiser)
+        version = paper_version(paper, user=request.user)
         validators = Validators(request, [version, paper.modified_at, sessions])
         if unchanged := validators.not_modified():
             return unchanged

@@ -13,6 +13,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Value,
+    prefetch_related_objects,
 )
 from django.db.models.expressions import RawSQL
 
@@ -44,10 +45,20 @@ def with_dismissed(papers: QuerySet, user) -> QuerySet:
     return papers.annotate(is_dismissed=Exists(Dismissal.objects.filter(paper=OuterRef("pk"), user=user)))
 
 
+def list_relations() -> tuple:
+    """What a paper in a list shows besides its row: authors in order and tags."""
+    authorships = PaperAuthor.objects.select_related("author").order_by("position")
+    return (Prefetch("authorships", queryset=authorships), "tags")
+
+
 def with_list_relations(papers: QuerySet) -> QuerySet:
     """Authors in order and tags, in two extra queries whatever the page size."""
-    authorships = PaperAuthor.objects.select_related("author").order_by("position")
-    return papers.prefetch_related(Prefetch("authorships", queryset=authorships), "tags")
+    return papers.prefetch_related(*list_relations())
+
+
+def prefetch_list_relations(papers: list[Paper]) -> None:
+    """list_relations for papers already loaded (the API list: those whose JSON was not cached)."""
+    prefetch_related_objects(papers, *list_relations())
 
 
 def paper_queue(*, user=None) -> QuerySet:

@@ -588,11 +588,13 @@ def paper_embed(*, paper_ids: list[int]) -> int:
         return 0
     vectors = embeddings.embed([embeddings.paper_text(title, abstract) for _, title, abstract in papers])
     ids = [pk for pk, _, _ in papers]
-    vector_index.add(ids, vectors)
+    delta_size = vector_index.add(ids, vectors)
     with transaction.atomic():
         for pk, vector in zip(ids, vectors, strict=True):
             Paper.objects.filter(pk=pk).update(embedding=embeddings.to_bytes(vector))
         enqueue("papers.tasks.relate_papers", ids)
+        if delta_size >= vector_index.FOLD_AT:  # fold in the background, not in this batch's time
+            enqueue("papers.tasks.fold_vector_index")
     semantic.bump_version()  # after the commit: every process reloads on its next search
     # In the same task: the vectors are at hand, and a second message would only reload them.
     papers_assign_topics(paper_ids=[pk for pk, _, _ in papers], vectors=vectors)

@@ -1,6 +1,13 @@
-"""Signal handlers of the papers app (connected in papers.apps): tombstones for syncing apps."""
+"""Signal handlers of the papers app (connected in papers.apps): tombstones for syncing apps, and
+modified_at moved on papers whose tags or authors change outside the services (the admin)."""
 
-from papers.models import Paper, PaperTombstone
+from django.db.models import Q
+from django.utils import timezone
+
+from papers.models import Author, Paper, PaperTombstone, Tag
+
+# What a paper in the API shows of its tags and authors (papers.api.TagBriefSerializer, AuthorSerializer).
+SHOWN_FIELDS = {Tag: {"name", "slug", "kind"}, Author: {"name"}}
 
 
 def record_tombstone(*, sender, instance: Paper, **kwargs) -> None:
@@ -36,7 +43,34 @@ def follow_tag_edits(*, sender, instance, action: str, reverse: bool, pk_set, **
     The services write the links in bulk and record the decision themselves."""
     from papers.topics import State, assignments_set_state
 
+    if action == "pre_clear":
+        papers_touch(Q(tags=instance) if reverse else Q(pk=instance.pk))
     if action not in ("post_add", "post_remove") or not pk_set:
         return
+    # Any tag, a category too: apps syncing with ?updated_since= and the API's cached JSON
+    # (papers.api_cache) see the paper changed.
+    papers_touch(Q(pk__in=pk_set) if reverse else Q(pk=instance.pk))
     pairs = [(pk, instance.pk) if reverse else (instance.pk, pk) for pk in pk_set]
     assignments_set_state(pairs=pairs, state=State.CONFIRMED if action == "post_add" else State.REMOVED)
+
+
+def papers_touch(papers: Q) -> None:
+    """Move the modified_at of these papers: something they show changed."""
+    Paper.objects.filter(papers).update(modified_at=timezone.now())
+
+
+def _showing(instance) -> Q:
+    return Q(tags=instance) if isinstance(instance, Tag) else Q(authorships__author=instance)
+
+
+def follow_renames(*, sender, instance, created: bool, update_fields=None, **kwargs) -> None:
+    """A tag or an author saved (renamed in the admin) changes every paper that shows it. Any save
+    that may change a shown field counts: the admin's form saves them all, and a rename is rare."""
+    if created or (update_fields is not None and not SHOWN_FIELDS[sender] & set(update_fields)):
+        return
+    papers_touch(_showing(instance))
+
+
+def follow_deletions(*, sender, instance, **kwargs) -> None:
+    """A tag or an author deleted leaves its papers (before the links go, in the same transaction)."""
+    papers_touch(_showing(instance))

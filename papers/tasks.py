@@ -105,6 +105,20 @@ def relate_papers(paper_ids: list[int]) -> int:
     return papers_relate(paper_ids=paper_ids)
 
 
+# Reads, changes and writes the whole main index file: minutes at a million papers on a
+# busy 2-core host, far beyond the pipeline's few-minute limit for a task.
+FOLD_OPTIONS = {**TASK_OPTIONS, "soft_time_limit": 3600, "time_limit": 3660}
+
+
+@shared_task(**FOLD_OPTIONS)
+def fold_vector_index() -> int:
+    """Fold this host's delta of the nearest-neighbour index into its main file (queued by
+    paper_embed when the delta is large); a second fold meanwhile returns at once."""
+    from papers.search import vector_index
+
+    return vector_index.fold()
+
+
 @shared_task(**TASK_OPTIONS, **DB_RETRY)
 def refresh_search_terms() -> None:
     """Recount how many papers use each word (PostgreSQL's IDF for search; hourly, by beat)."""

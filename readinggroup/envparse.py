@@ -134,12 +134,18 @@ RATE_PERIODS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
 
 def env_rate(name: str, *, default: str) -> str:
-    """A request rate as DRF's throttles read it: N/second, N/minute, N/hour or N/day."""
+    """A request rate as DRF's throttles read it: N/second, N/minute, N/hour or N/day. The
+    short forms DRF also takes (N/s, N/m, N/h, N/d, N/min, N/sec) are written out in full, so
+    everything that reads the setting sees one form."""
     raw = _raw(name).lower() or default
     count, _, period = raw.partition("/")
+    period = _RATE_SHORT_FORMS.get(period, period)
     if not count.isdigit() or int(count) < 1 or period not in RATE_PERIODS:
         raise ImproperlyConfigured(f"{name}={raw!r}: write N/second, N/minute, N/hour or N/day.")
-    return _read(name, default, raw)
+    return _read(name, default, f"{int(count)}/{period}")
+
+
+_RATE_SHORT_FORMS = {"s": "second", "sec": "second", "m": "minute", "min": "minute", "h": "hour", "d": "day"}
 
 
 def rate_parts(rate: str) -> tuple[int, int]:

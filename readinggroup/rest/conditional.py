@@ -37,14 +37,20 @@ def _default(value):
     raise TypeError(f"Cannot put {type(value).__name__} in a version.")
 
 
+def version_digest(version) -> str:
+    """A short hash of a version (JSON of its parts): the ETag, and the cache key of a response
+    part kept per version (papers.api_cache)."""
+    raw = json.dumps(version, default=_default, separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
 def etag_for(request: Request, version) -> str:
     """A weak ETag for this representation: the version, the format and who is asking
     (members see their own votes; organisers see more fields)."""
     user = request.user
     viewer = ("organiser" if user.is_organiser else "member") if user.is_authenticated else "anonymous"
     fmt = request.accepted_renderer.format if getattr(request, "accepted_renderer", None) else "json"
-    raw = json.dumps([viewer, fmt, version], default=_default, separators=(",", ":"))
-    return f'W/"{hashlib.sha256(raw.encode()).hexdigest()[:32]}"'
+    return f'W/"{version_digest([viewer, fmt, version])}"'
 
 
 def _resource_key(request: Request) -> str:

@@ -134,7 +134,7 @@ def test_suggestions_on_the_web_and_in_the_api_share_one_limit_per_member(
     assert len(no_fetch.mock_calls) == 4
 
 
-@pytest.mark.parametrize("raw", ["20", "20/fortnight", "x/hour", "-1/hour", "20 / hour", "1/h"])
+@pytest.mark.parametrize("raw", ["20", "20/fortnight", "x/hour", "-1/hour", "20 / hour", "1/hr", "0/minute"])
 def test_a_malformed_rate_stops_the_site_with_a_message(monkeypatch, raw):
     monkeypatch.setenv("SUGGEST_RATE", raw)
     with pytest.raises(ImproperlyConfigured, match="SUGGEST_RATE"):
@@ -145,6 +145,14 @@ def test_a_rate_is_read_from_the_environment_or_the_default(monkeypatch):
     assert env_rate("SUGGEST_RATE", default="20/hour") == "20/hour"
     monkeypatch.setenv("SUGGEST_RATE", " 5/Minute ")
     assert env_rate("SUGGEST_RATE", default="20/hour") == "5/minute"
+
+
+@pytest.mark.parametrize(
+    ("raw", "rate"), [("3/s", "3/second"), ("30/min", "30/minute"), ("4/H", "4/hour"), ("100/d", "100/day")]
+)
+def test_the_short_forms_drf_takes_are_written_out(monkeypatch, raw, rate):
+    monkeypatch.setenv("SUGGEST_RATE", raw)
+    assert env_rate("SUGGEST_RATE", default="20/hour") == rate
 
 
 def test_anonymous_exports_of_a_private_site_count_before_the_log_in_page(settings):

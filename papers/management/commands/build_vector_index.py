@@ -34,7 +34,7 @@ def read_vectors(rows, total: int, progress=None) -> tuple[np.ndarray, np.ndarra
 class Command(BaseCommand):
     help = (
         "Build this host's nearest-neighbour index of the paper embeddings (VECTOR_INDEX_PATH) from "
-        "the database; the workers keep it current afterwards."
+        "the database, folding in the workers' delta file; the workers keep it current afterwards."
     )
 
     def handle(self, *args, **options) -> None:
@@ -43,11 +43,23 @@ class Command(BaseCommand):
             ids, vectors = read_vectors(embedded_papers(), total, bar.update)
         with tqdm(total=len(ids), desc="Indexing", unit="paper", file=sys.stderr, disable=None) as bar:
             index = vector_index.build(ids, vectors, progress=bar.update)
-        with vector_index.writing() as path:
-            caught_up = self._catch_up(index, set(ids.tolist()))
-            vector_index.save(index, path)
+        # The delta's vectors are at least as new as the rows just read (a worker adds a batch
+        # to it before writing the embeddings), so they replace them; the workers' additions
+        # from now on stay in the delta.
+        folded = vector_index.take_delta()
+        vector_index.absorb(index, folded)
+        caught_up = 0
+
+        def catch_up(new_index) -> None:  # under the write lock, so no worker adds meanwhile
+            nonlocal caught_up
+            caught_up = self._catch_up(new_index, set(ids.tolist()) | set(folded.keys.tolist()))
+
+        vector_index.replace_main(index, folded, before_save=catch_up)
         self.stdout.write(
-            self.style.SUCCESS(f"Indexed {len(index)} paper(s) in {path} ({caught_up} embedded meanwhile).")
+            self.style.SUCCESS(
+                f"Indexed {len(index)} paper(s) in {vector_index.index_path()} "
+                f"({caught_up} embedded meanwhile, {len(folded)} folded from the delta)."
+            )
         )
 
     def _catch_up(self, index, indexed: set[int]) -> int:
