@@ -1,5 +1,7 @@
 """Papers, votes, suggestions and tags in the REST API (routes in readinggroup/api_urls.py)."""
 
+from functools import cached_property
+
 import django_filters
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
@@ -79,27 +81,58 @@ class SourceBriefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-class PaperSerializer(OrganiserFieldsMixin, serializers.ModelSerializer):
+# A paper's authors, tags and source, written as the serializers above write them (the schema
+# shows those serializers): a serializer per author and per tag cost a page of 20 papers more
+# than the rest of the paper did, about 100 of them (docs/performance.md).
+# papers/tests/test_api_serializers.py checks each against its serializer.
+
+
+@extend_schema_field(AuthorSerializer(many=True))
+class AuthorsField(serializers.Field):
+    def to_representation(self, authorships) -> list[dict]:
+        return [{"name": a.author.name, "affiliation": a.affiliation} for a in authorships.all()]
+
+
+@extend_schema_field(TagBriefSerializer(many=True))
+class TagsBriefField(serializers.Field):
+    def to_representation(self, tags) -> list[dict]:
+        return [{"slug": tag.slug, "name": tag.name, "kind": tag.kind} for tag in tags.all()]
+
+
+@extend_schema_field(SourceBriefSerializer)
+class SourceBriefField(serializers.Field):
+    def to_representation(self, source) -> dict:  # a paper without one is null: DRF skips this
+        return {"id": source.id, "name": source.name}
+
+
+def _paper_help(name: str) -> str:
+    return Paper._meta.get_field(name).help_text
+
+
+# A plain Serializer, its fields declared in the answer's order: as a ModelSerializer it built
+# them from the model again for each page, a quarter of a cold page's serializing.
+class PaperSerializer(OrganiserFieldsMixin, serializers.Serializer):
     """A paper in a list. Link fields are empty strings when unknown."""
 
-    web_url = WebUrlField()
-    modified_at = serializers.DateTimeField(
-        help_text=(
-            "When anything shown of the paper changed here (votes, tags, TL;DR, status): what "
-            "?updated_since= compares. Not updated_at, which is arXiv's date of its latest version."
-        )
-    )
-
-    authors = AuthorSerializer(source="authorships", many=True, help_text="In the paper's order.")
-    tags = TagBriefSerializer(many=True)
+    id = serializers.BigIntegerField(label="ID", read_only=True)
+    title = serializers.CharField(read_only=True)
+    authors = AuthorsField(source="authorships", help_text="In the paper's order.")
+    tags = TagsBriefField()
     summary = serializers.CharField(help_text="The TL;DR: a short summary of the paper.")
     keywords = serializers.ListField(child=serializers.CharField())
-    source = SourceBriefSerializer(allow_null=True, help_text="Where the paper was collected from.")
+    published_at = serializers.DateTimeField(allow_null=True, read_only=True)
     url = serializers.CharField(help_text="The paper's page (e.g. its arXiv abstract); may be empty.")
     pdf_url = serializers.CharField(help_text="The PDF; may be empty.")
     code_url = serializers.CharField(help_text="Code for the paper; may be empty.")
+    arxiv_id = serializers.CharField(label="ArXiv id", read_only=True)
+    doi = serializers.CharField(label="DOI", read_only=True)
+    vote_count = serializers.IntegerField(read_only=True)
+    comment_count = serializers.IntegerField(read_only=True)
     has_voted = serializers.BooleanField(help_text="Whether I voted for it (false when anonymous).")
+    external_votes = serializers.IntegerField(help_text=_paper_help("external_votes"), read_only=True)
     discussed = serializers.SerializerMethodField(help_text="Discussed at a session already.")
+    discussed_at = serializers.DateTimeField(allow_null=True, read_only=True)
+    source = SourceBriefField(allow_null=True, help_text="Where the paper was collected from.")
     status = serializers.ChoiceField(
         choices=Paper.Status.choices, required=False, help_text="Organisers only."
     )
@@ -109,13 +142,12 @@ class PaperSerializer(OrganiserFieldsMixin, serializers.ModelSerializer):
         required=False,
         help_text="Organisers only: who suggested it (their public name).",
     )
-
-    # Not read-only, but not required: the schema then marks it optional, as it is (sessions'
-    # members-only fields do the same; this serializer never reads input).
-    search_rank = serializers.FloatField(
-        required=False,
-        help_text="Only when searching (`q`): how well the paper matches, higher first; the list is "
-        "in this order unless `ordering` is given (papers.search, docs/search.md).",
+    web_url = WebUrlField()
+    modified_at = serializers.DateTimeField(
+        help_text=(
+            "When anything shown of the paper changed here (votes, tags, TL;DR, status): what "
+            "?updated_since= compares. Not updated_at, which is arXiv's date of its latest version."
+        )
     )
 
     metadata_state = serializers.SerializerMethodField(
@@ -134,6 +166,14 @@ class PaperSerializer(OrganiserFieldsMixin, serializers.ModelSerializer):
         allow_null=True,
         help_text="Only for its suggester and organisers: when fetching the details gave up.",
     )
+
+    # Not read-only, but not required: the schema then marks it optional, as it is (sessions'
+    # members-only fields do the same; this serializer never reads input).
+    search_rank = serializers.FloatField(
+        required=False,
+        help_text="Only when searching (`q`): how well the paper matches, higher first; the list is "
+        "in this order unless `ordering` is given (papers.search, docs/search.md).",
+    )
     for_you_score = serializers.FloatField(
         required=False,
         help_text="Only with `ordering=for_you`: how well the paper suits me, from 0 to 1, higher first.",
@@ -149,41 +189,6 @@ class PaperSerializer(OrganiserFieldsMixin, serializers.ModelSerializer):
     # an upstream error); everyone else sees metadata_state alone.
     suggester_fields = ("metadata_error", "metadata_failed_at")
 
-    class Meta:
-        model = Paper
-        fields = [
-            "id",
-            "title",
-            "authors",
-            "tags",
-            "summary",
-            "keywords",
-            "published_at",
-            "url",
-            "pdf_url",
-            "code_url",
-            "arxiv_id",
-            "doi",
-            "vote_count",
-            "comment_count",
-            "has_voted",
-            "external_votes",
-            "discussed",
-            "discussed_at",
-            "source",
-            "status",
-            "submitted_by",
-            "web_url",
-            "modified_at",
-            "metadata_state",
-            "metadata_error",
-            "metadata_failed_at",
-            "search_rank",
-            "for_you_score",
-            "for_you_reason",
-        ]
-        read_only_fields = fields
-
     def get_discussed(self, paper: Paper) -> bool:
         return paper.discussed_at is not None
 
@@ -193,11 +198,19 @@ class PaperSerializer(OrganiserFieldsMixin, serializers.ModelSerializer):
             return "fetched"
         return "failed" if paper.metadata_error else "pending"
 
+    @cached_property
+    def _viewer(self) -> tuple[bool, int | None]:
+        """Whether who asks is an organiser, and their id when logged in: once for a page (a
+        list's papers share this serializer)."""
+        user = getattr(self.context.get("request"), "user", None)
+        member_id = user.pk if user is not None and user.is_authenticated else None
+        return getattr(user, "is_organiser", False), member_id
+
     def to_representation(self, paper: Paper) -> dict:
         data = super().to_representation(paper)
-        user = getattr(self.context.get("request"), "user", None)
-        suggester = user is not None and user.is_authenticated and paper.submitted_by_id == user.pk
-        if not (suggester or getattr(user, "is_organiser", False)):
+        organiser, member_id = self._viewer
+        suggester = member_id is not None and paper.submitted_by_id == member_id
+        if not (suggester or organiser):
             for name in self.suggester_fields:
                 data.pop(name, None)
         return data
@@ -213,19 +226,16 @@ class SessionBriefSerializer(serializers.Serializer):
 class PaperDetailSerializer(PaperSerializer):
     """A paper with its abstract and the sessions where it is discussed."""
 
+    abstract = serializers.CharField(read_only=True, style={"base_template": "textarea.html"})
+    categories = serializers.JSONField(
+        help_text=_paper_help("categories"), read_only=True, style={"base_template": "textarea.html"}
+    )
+    arxiv_version = serializers.IntegerField(allow_null=True, label="ArXiv version", read_only=True)
+    updated_at = serializers.DateTimeField(
+        allow_null=True, help_text=_paper_help("updated_at"), read_only=True
+    )
+    summary_backend = serializers.CharField(read_only=True)
     meetings = SessionBriefSerializer(many=True, help_text="Sessions where it is (or was) discussed.")
-
-    class Meta(PaperSerializer.Meta):
-        fields = [
-            *PaperSerializer.Meta.fields,
-            "abstract",
-            "categories",
-            "arxiv_version",
-            "updated_at",
-            "summary_backend",
-            "meetings",
-        ]
-        read_only_fields = fields
 
 
 class RelatedPaperSerializer(serializers.Serializer):
