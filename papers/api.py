@@ -315,8 +315,20 @@ class TagFollowSerializer(serializers.Serializer):
 # --- Conditional GET ------------------------------------------------------------------------------
 
 
+# Fields of a paper that belong to the list it is on (a search's rank, a For you list's score
+# and reason), not to the paper: its cached JSON (papers.api_cache) is kept without them and
+# each list writes its own.
+LIST_FIELDS = ("search_rank", "for_you_score", "for_you_reason")
+
+
 def paper_version(paper: Paper, *, user) -> list:
-    """Everything a response shows of a paper, for its ETag and as the key of its cached JSON
+    """Everything a response shows of a paper, for its ETag: its cached JSON's key
+    (paper_json_version) and the fields of the list it is on."""
+    return [*paper_json_version(paper, user=user), *(getattr(paper, name, None) for name in LIST_FIELDS)]
+
+
+def paper_json_version(paper: Paper, *, user) -> list:
+    """What a paper's JSON shows apart from LIST_FIELDS, the key of its cached JSON
     (papers.api_cache). Its row's fields, its authors and its tags are covered by modified_at,
     which every write of them moves; the rest is listed, with who asks."""
     organiser = getattr(user, "is_organiser", False)  # anonymous visitors have none
@@ -332,10 +344,6 @@ def paper_version(paper: Paper, *, user) -> list:
         organiser,
         paper.submitted_by.public_name if organiser and paper.submitted_by_id else None,
         user.is_authenticated and paper.submitted_by_id == user.pk,  # the suggester sees more
-        # Only in a search, or on a for_you list, whose scores and reasons move.
-        getattr(paper, "search_rank", None),
-        getattr(paper, "for_you_score", None),
-        getattr(paper, "for_you_reason", None),
     ]
 
 
@@ -394,13 +402,18 @@ class PaperViewSet(KnownQueryParameters, viewsets.GenericViewSet):
     def list(self, request: Request) -> Response:
         papers = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         links = [self.paginator.get_next_link(), self.paginator.get_previous_link()]
-        versions = [paper_version(paper, user=request.user) for paper in papers]
-        validators = Validators(request, [links, *versions])
+        validators = Validators(request, [links, *(paper_version(p, user=request.user) for p in papers)])
         if unchanged := validators.not_modified():
             return unchanged
         serialize = lambda some: self.get_serializer(some, many=True).data  # noqa: E731
-        syncing = "updated_since" in request.query_params  # each paper read once: not kept
-        data = papers_json(papers, versions, request=request, serialize=serialize, keep=not syncing)
+        data = papers_json(
+            papers,
+            [paper_json_version(paper, user=request.user) for paper in papers],
+            request=request,
+            serialize=serialize,
+            list_fields={name: self.get_serializer().fields[name] for name in LIST_FIELDS},
+            keep="updated_since" not in request.query_params,  # a sync reads each paper once
+        )
         return validators.respond(self.paginator.get_paginated_data(data))
 
     def retrieve(self, request: Request, pk: str) -> Response:

@@ -32,7 +32,7 @@ from papers import normalise
 from papers.bulk import insert_rows
 from papers.dedupe import TITLE_MATCH_MIN_LENGTH, clean_record, identity_keys, merge_duplicates
 from papers.models import Author, Paper, PaperAuthor, Tag, tag_slug
-from papers.services import papers_queue_summaries
+from papers.services import papers_queue_derived_data
 from papers.sources.records import AuthorRecord, PaperRecord
 from papers.trending import trending_score
 
@@ -397,7 +397,7 @@ class _Batch:
         insert_rows(through, ["paper", "tag"], links)
 
     def _queue_summaries(self) -> None:
-        papers_queue_summaries(paper_ids=list(dict.fromkeys(self.to_summarise)))
+        papers_queue_derived_data(paper_ids=list(dict.fromkeys(self.to_summarise)))
 
 
 def _authorships(paper_ids: set[int]) -> dict[int, list[AuthorRecord]]:

@@ -496,9 +496,10 @@ def papers_queue_search_index() -> None:
         enqueue("papers.tasks.update_search_index")
 
 
-def papers_queue_summaries(*, paper_ids: list[int]) -> None:
-    """Queue summaries when the transaction commits: SUMMARY_TASK_BATCH papers per task; and the
-    papers' search embeddings, which change on the same occasions (new paper, new abstract).
+def papers_queue_derived_data(*, paper_ids: list[int]) -> None:
+    """Queue what the workers derive from new or changed papers, when the transaction commits:
+    their summaries (SUMMARY_TASK_BATCH papers per task), their search embeddings and an update
+    of the text index, which change on the same occasions (new paper, new abstract).
 
     One paper per task for a slow backend (an LLM), so a batch never nears the
     time limit; a few dozen per task for the offline one, where publishing a

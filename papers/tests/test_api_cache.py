@@ -4,6 +4,8 @@ viewer may see never reaches another through the cache."""
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from discussions.services import comment_create
 from papers.ingest import paper_upsert
@@ -160,3 +162,29 @@ def test_an_app_syncing_leaves_nothing_in_the_cache(api, member, django_assert_n
         client.get(LIST)
     with django_assert_num_queries(3):  # the same papers' JSON is kept now
         client.get(LIST)
+
+
+def test_each_search_writes_its_own_rank_on_the_cached_json(api, member):
+    PaperFactory(title="Sparse kernels for graphs", tags=[TagFactory(name="systems")], authors=["Cy Other"])
+    PaperFactory(title="Dense kernels on accelerators")
+    client = api(member)
+    queries = ("sparse kernels", "accelerators kernels")  # each puts the other paper first
+    cold = {query: _searched(client, query, cold=True) for query in queries}
+    ranks = [{row["id"]: row["search_rank"] for row in cold[query][0]} for query in queries]
+    assert ranks[0].keys() == ranks[1].keys() and all(ranks[0][pk] != ranks[1][pk] for pk in ranks[0])
+    assert all("search_rank" not in row for row in client.get(LIST).json()["results"])
+    for query, other in (queries, queries[::-1]):
+        rows, queries_cold = cold[query]
+        _searched(client, other, cold=True)  # the papers' JSON is cached by the other search
+        again, queries_warm = _searched(client, query)
+        assert again == rows and list(again[0]) == list(rows[0])  # its own ranks, keys in order
+        assert queries_warm < queries_cold  # from the cache: their authors and tags not loaded
+
+
+def _searched(client, query: str, *, cold: bool = False) -> tuple[list[dict], int]:
+    """A search's results and the number of queries it took (with nothing cached if `cold`)."""
+    if cold:
+        cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        results = client.get(LIST, {"q": query}).json()["results"]
+    return results, len(queries)

@@ -9,7 +9,7 @@ from papers import tasks
 from papers.models import Paper
 from papers.search import embeddings
 from papers.selectors import paper_search
-from papers.services import paper_embed, papers_queue_summaries
+from papers.services import paper_embed, papers_queue_derived_data
 from papers.tests.factories import PaperFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +73,7 @@ def test_new_papers_queue_their_embeddings_with_their_summaries(
 ):
     queued = first_args(monkeypatch, tasks.embed_papers)
     with django_capture_on_commit_callbacks():
-        papers_queue_summaries(paper_ids=[3, 1, 2])
+        papers_queue_derived_data(paper_ids=[3, 1, 2])
     assert queued == [[3, 1, 2]]
 
 

@@ -4,7 +4,8 @@ DRF's SimpleRateThrottle on the site's cache (readinggroup.cache: while Redis is
 cache misses and drops writes, so throttling is off meanwhile). Rates come from
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] (settings API_THROTTLE_*), read on each request
 rather than when the class is defined, so a changed setting applies at once. A new rate is
-a subclass of _LiveRates with a `scope` (and a get_cache_key when it is not per member).
+a subclass of _LiveRates with a `scope` (and a get_cache_key when it is not per member); the
+web forms', exports' and suggestions' throttles name a `setting` of their own instead.
 """
 
 import hashlib
@@ -19,7 +20,15 @@ from rest_framework.throttling import SimpleRateThrottle
 
 
 class _LiveRates(SimpleRateThrottle):
+    """Every throttle of the site: its rate is read on each request, from the setting named by
+    `setting` when it has one (the web forms, exports, suggestions), else from the API's
+    DEFAULT_THROTTLE_RATES for its scope."""
+
+    setting = ""
+
     def get_rate(self) -> str | None:
+        if self.setting:
+            return getattr(settings, self.setting)
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
 
@@ -64,18 +73,14 @@ class WebLoginThrottle(LoginThrottle):
     django-axes locks one username at one address, this stops trying many usernames."""
 
     scope = "web_login"
-
-    def get_rate(self) -> str:
-        return settings.WEB_LOGIN_RATE
+    setting = "WEB_LOGIN_RATE"
 
 
 class PasswordResetThrottle(LoginThrottle):
     """Password-reset requests per client address (PASSWORD_RESET_RATE)."""
 
     scope = "password_reset"
-
-    def get_rate(self) -> str:
-        return settings.PASSWORD_RESET_RATE
+    setting = "PASSWORD_RESET_RATE"
 
 
 class PasswordResetEmailThrottle(PasswordResetThrottle):
@@ -100,17 +105,12 @@ class PasswordResetEmailThrottle(PasswordResetThrottle):
 # request (EXPORT_RATE, CALENDAR_RATE, SUGGEST_RATE), so a changed setting applies at once.
 
 
-class _MemberOrAddress(SimpleRateThrottle):
+class _MemberOrAddress(_LiveRates):
     """Counted per member when one is logged in (or named: a calendar's owner), else per address."""
-
-    setting = ""
 
     def __init__(self, *, member=None) -> None:
         self.member = member
         super().__init__()
-
-    def get_rate(self) -> str:
-        return getattr(settings, self.setting)
 
     def get_cache_key(self, request, view) -> str:
         member = self.member if self.member is not None else getattr(request, "user", None)
