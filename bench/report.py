@@ -1,6 +1,6 @@
 """Markdown tables from a results file (bench/results/<date>.json).
 
-    python -m bench.report bench/results/2026-11-26-amd-vm3.json [--before bench/results/before.json]
+    python -m bench.report bench/results/2026-12-03-10000.json [--before bench/results/before.json]
 
 With --before, the endpoint table also shows the earlier run's req/s for each endpoint.
 """
