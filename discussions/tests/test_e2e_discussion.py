@@ -8,17 +8,9 @@ from discussions import services
 from discussions.models import Comment
 from members.tests.factories import UserFactory
 from papers.tests.factories import PaperFactory
-from readinggroup.tests.test_e2e_browser import PASSWORD, _page, browser  # noqa: F401 - the fixture
+from readinggroup.tests.test_e2e_browser import _page, browser, log_in_as  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def _log_in(page, url: str, username: str, next_path: str) -> None:
-    page.goto(f"{url}/accounts/login/?next={next_path}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{url}{next_path}")
 
 
 def test_members_post_reply_edit_see_others_live_and_an_organiser_hides(browser, live_server, settings):  # noqa: F811
@@ -31,7 +23,7 @@ def test_members_post_reply_edit_see_others_live_and_an_organiser_hides(browser,
     paper = PaperFactory(title="Graph networks for weather")
     path = paper.get_absolute_url()
     page = _page(browser)
-    _log_in(page, live_server.url, "reader", path)
+    log_in_as(page, live_server.url, "reader", path)
     page.evaluate("window.__same_page = true")  # gone if the page reloads
 
     # Post, with math and a mention picked from the suggestions.
@@ -75,7 +67,7 @@ def test_members_post_reply_edit_see_others_live_and_an_organiser_hides(browser,
 
     # An organiser hides the question; members then see its place only.
     boss = _page(browser)
-    _log_in(boss, live_server.url, "boss", path)
+    log_in_as(boss, live_server.url, "boss", path)
     question = boss.locator("article.comment").first
     question.get_by_role("button", name="Hide").first.click()
     expect(boss.locator("article.comment").first).to_contain_text("Hidden from members")

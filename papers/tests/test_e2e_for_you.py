@@ -8,18 +8,10 @@ from django.urls import reverse
 from members.tests.factories import UserFactory
 from papers.models import Dismissal, Paper
 from papers.tests.scripted_group import vote
-from readinggroup.tests.test_e2e_browser import PASSWORD, _page, browser  # noqa: F401 - the fixture
+from readinggroup.tests.test_e2e_browser import _page, browser, log_in_as  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 FOR_YOU = reverse("papers:for-you")
-
-
-def _log_in(page, url: str, username: str, next_path: str) -> None:
-    page.goto(f"{url}/accounts/login/?next={next_path}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{url}{next_path}")
 
 
 def test_a_member_dismisses_a_paper_in_place_it_stays_gone_and_comes_back_on_undo(
@@ -32,7 +24,7 @@ def test_a_member_dismisses_a_paper_in_place_it_stays_gone_and_comes_back_on_und
     member = UserFactory(username="reader")
     vote(member, group["A"][0], group["A"][1])
     page = _page(browser)
-    _log_in(page, live_server.url, "reader", FOR_YOU)
+    log_in_as(page, live_server.url, "reader", FOR_YOU)
     cards = page.locator("article.paper")
     first_id = cards.first.get_attribute("id")
     pk = int(first_id.removeprefix("paper-"))

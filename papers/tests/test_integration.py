@@ -32,16 +32,24 @@ def worker_queue(transactional_db, redis_url, tmp_path):
         yield env["CELERY_TASK_DEFAULT_QUEUE"]
 
 
-def test_a_real_worker_fetches_a_source_and_summarises_its_papers(worker_queue, redis_url, httpserver):
-    httpserver.expect_request("/api/query").respond_with_data(fixture_bytes("arxiv_page1.xml"))
-    source = SourceFactory(kind="arxiv", url=httpserver.url_for("/api/query"), auto_list=True)
+def _send(redis_url: str, queue: str, task: str, *args, **kwargs) -> None:
+    """Queue `task` to the worker on `queue`, as beat or the web would."""
     sender = Celery("integration-test", broker=redis_url, set_as_current=False)
     try:
-        sender.send_task(
-            "papers.tasks.fetch_source", args=[source.pk], kwargs={"force": True}, queue=worker_queue
-        )
+        sender.send_task(task, args=list(args), kwargs=kwargs, queue=queue)
     finally:
         sender.close()
+
+
+def _arxiv_source(httpserver):
+    """A listed-on-arrival arXiv source whose local server answers the two-paper page."""
+    httpserver.expect_request("/api/query").respond_with_data(fixture_bytes("arxiv_page1.xml"))
+    return SourceFactory(kind="arxiv", url=httpserver.url_for("/api/query"), auto_list=True)
+
+
+def test_a_real_worker_fetches_a_source_and_summarises_its_papers(worker_queue, redis_url, httpserver):
+    source = _arxiv_source(httpserver)
+    _send(redis_url, worker_queue, "papers.tasks.fetch_source", source.pk, force=True)
 
     def summarised() -> bool:
         papers = list(Paper.objects.values_list("summary", flat=True))
@@ -72,13 +80,7 @@ def test_a_suggestion_arxiv_keeps_failing_ends_saying_so(transactional_db, redis
         published_at=None,
     )
     with processes.celery_worker(env, tmp_path):
-        sender = Celery("integration-test", broker=redis_url, set_as_current=False)
-        try:
-            sender.send_task(
-                "papers.tasks.fetch_paper_metadata", args=[paper.pk], queue=env["CELERY_TASK_DEFAULT_QUEUE"]
-            )
-        finally:
-            sender.close()
+        _send(redis_url, env["CELERY_TASK_DEFAULT_QUEUE"], "papers.tasks.fetch_paper_metadata", paper.pk)
 
         def failed() -> bool:
             return bool(Paper.objects.get(pk=paper.pk).metadata_error)
@@ -95,15 +97,8 @@ def test_a_suggestion_arxiv_keeps_failing_ends_saying_so(transactional_db, redis
 def _fetch_two_papers_and_wait_for_their_embeddings(worker_queue, redis_url, httpserver) -> None:
     """Queue a fetch of the two-paper arXiv page to the real worker and wait until both papers
     carry an embedding (the worker's follow-ups of a new paper)."""
-    httpserver.expect_request("/api/query").respond_with_data(fixture_bytes("arxiv_page1.xml"))
-    source = SourceFactory(kind="arxiv", url=httpserver.url_for("/api/query"), auto_list=True)
-    sender = Celery("integration-test", broker=redis_url, set_as_current=False)
-    try:
-        sender.send_task(
-            "papers.tasks.fetch_source", args=[source.pk], kwargs={"force": True}, queue=worker_queue
-        )
-    finally:
-        sender.close()
+    source = _arxiv_source(httpserver)
+    _send(redis_url, worker_queue, "papers.tasks.fetch_source", source.pk, force=True)
 
     def embedded() -> bool:
         return Paper.objects.count() == 2 and not Paper.objects.filter(embedding__isnull=True).exists()
@@ -152,19 +147,9 @@ def test_a_real_worker_embeds_new_papers_into_the_index_and_relates_them(
     index_path = tmp_path / "papers.usearch"
     vector_index.save(vector_index.new_index(), index_path)  # an empty index, as built on a new site
     env = processes.app_env(tmp_path, REDIS_URL=redis_url, VECTOR_INDEX_PATH=str(index_path))
-    httpserver.expect_request("/api/query").respond_with_data(fixture_bytes("arxiv_page1.xml"))
-    source = SourceFactory(kind="arxiv", url=httpserver.url_for("/api/query"), auto_list=True)
+    source = _arxiv_source(httpserver)
     with processes.celery_worker(env, tmp_path):
-        sender = Celery("integration-test", broker=redis_url, set_as_current=False)
-        try:
-            sender.send_task(
-                "papers.tasks.fetch_source",
-                args=[source.pk],
-                kwargs={"force": True},
-                queue=env["CELERY_TASK_DEFAULT_QUEUE"],
-            )
-        finally:
-            sender.close()
+        _send(redis_url, env["CELERY_TASK_DEFAULT_QUEUE"], "papers.tasks.fetch_source", source.pk, force=True)
         assert wait_for(lambda: RelatedPaper.objects.count() == 2, DONE_SECONDS, 0.2), (
             "no related papers in time"
         )
@@ -189,24 +174,15 @@ def test_a_real_worker_keeps_the_text_index_current(
     text_index.forget()
     call_command("build_search_index", verbosity=0)  # an empty index, as built on a new site
     env = processes.app_env(tmp_path, REDIS_URL=redis_url, SEARCH_INDEX_PATH=str(settings.SEARCH_INDEX_PATH))
-    httpserver.expect_request("/api/query").respond_with_data(fixture_bytes("arxiv_page1.xml"))
-    source = SourceFactory(kind="arxiv", url=httpserver.url_for("/api/query"), auto_list=True)
+    source = _arxiv_source(httpserver)
 
     def indexed() -> set[int]:
         return {pk for pk, _ in text_index.search(parse("sparse routers calibration"), 10)}
 
     try:
         with processes.celery_worker(env, tmp_path):
-            sender = Celery("integration-test", broker=redis_url, set_as_current=False)
-            try:
-                sender.send_task(
-                    "papers.tasks.fetch_source",
-                    args=[source.pk],
-                    kwargs={"force": True},
-                    queue=env["CELERY_TASK_DEFAULT_QUEUE"],
-                )
-            finally:
-                sender.close()
+            queue = env["CELERY_TASK_DEFAULT_QUEUE"]
+            _send(redis_url, queue, "papers.tasks.fetch_source", source.pk, force=True)
             assert wait_for(lambda: len(indexed()) == 2, DONE_SECONDS, 0.2), (
                 "the worker did not index in time"
             )

@@ -108,11 +108,16 @@ def _page(browser, *, javascript: bool = True, size: str = "desktop"):
 
 
 def _log_in(page, site, next_path: str = "/") -> None:
-    page.goto(f"{site['url']}/accounts/login/?next={next_path}")
-    page.get_by_label("Username").fill("reader")
+    log_in_as(page, site["url"], "reader", next_path)
+
+
+def log_in_as(page, url: str, username: str, next_path: str = "/") -> None:
+    """Log in through the form (password PASSWORD) and wait for the page it sends on to."""
+    page.goto(f"{url}/accounts/login/?next={next_path}")
+    page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{site['url']}{next_path}")
+    page.wait_for_url(f"{url}{next_path}")
 
 
 def _vote_button(page, paper: Paper):
