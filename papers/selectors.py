@@ -100,7 +100,6 @@ def paper_search(papers: QuerySet, q: str) -> QuerySet:
     ranked = search_ranking.rank(query, using=papers.db, limit=SEARCH_CANDIDATES)
     if not ranked:
         return papers.none().annotate(search_rank=Value(0.0, output_field=FloatField()))
-    ids = [pk for pk, _ in ranked]
     if connections[papers.db].vendor == "postgresql":
         return _ranked_by_arrays(papers, ranked)
     # One CASE written out: Django's Case(When(...)) for SEARCH_CANDIDATES papers took longer
@@ -111,6 +110,7 @@ def paper_search(papers: QuerySet, q: str) -> QuerySet:
         [value for pair in ranked for value in pair],
         output_field=FloatField(),
     )
+    ids = [pk for pk, _ in ranked]
     return papers.filter(pk__in=ids).annotate(search_rank=score).order_by("-search_rank", "-id")
 
 

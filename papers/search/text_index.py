@@ -23,7 +23,6 @@ build: callers keep the papers they may show by a database filter.
 
 import contextlib
 import datetime
-import fcntl
 import functools
 import json
 import logging
@@ -37,6 +36,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from papers.search.host_lock import host_lock
 from papers.search.query import ParsedQuery
 
 logger = logging.getLogger(__name__)
@@ -123,13 +123,8 @@ def tokens(text: str) -> list[str]:
 def writing() -> Iterator[Path]:
     """Hold the host's write lock of the index (an flock, released if the process dies)."""
     directory = root()
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / "write.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield directory
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with host_lock(directory / "write.lock"):
+        yield directory
 
 
 def new_generation() -> Path:

@@ -18,7 +18,6 @@ stays in the index until the next build, and callers keep the papers they may sh
 """
 
 import contextlib
-import fcntl
 import logging
 import os
 import threading
@@ -30,6 +29,7 @@ import numpy as np
 from django.conf import settings
 
 from papers.search.embeddings import EMBEDDING_DIMENSIONS
+from papers.search.host_lock import host_lock
 
 logger = logging.getLogger(__name__)
 
@@ -100,13 +100,8 @@ def save(index, path: Path | None = None) -> None:
 def writing(path: Path | None = None) -> Iterator[Path]:
     """Hold the host's write lock of the index (an flock, released if the process dies)."""
     path = path or index_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(f"{path.name}.lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield path
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with host_lock(path.with_name(f"{path.name}.lock")):
+        yield path
 
 
 def add(ids: list[int], vectors: np.ndarray) -> int:
@@ -198,10 +193,8 @@ def fold(*, at_least: int | None = None) -> int:
     path = index_path()
     if not path.exists():
         return 0
-    with open(path.with_name(f"{path.name}.fold.lock"), "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+    with host_lock(path.with_name(f"{path.name}.fold.lock"), wait=False) as mine:
+        if not mine:
             return 0
         folded = take_delta()
         main_stamp = _stamp(path)
