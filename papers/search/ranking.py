@@ -58,8 +58,8 @@ def _unknown(words: list[str], connection) -> list[str]:
     """The words no paper uses: from the text index when the host has one (a dictionary lookup
     each), else from the word statistics and the GIN index (whose bitmap of a common word costs
     tens of ms at 1M papers when the statistics do not know it)."""
-    counts = [text_index.document_frequency(word) for word in words]
-    if None in counts:
+    counts = text_index.document_frequencies(words)
+    if counts is None:
         return term_stats.unknown_words(words, connection=connection)
     return [word for word, count in zip(words, counts, strict=True) if count == 0]
 

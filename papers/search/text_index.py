@@ -3,7 +3,7 @@
 `python manage.py build_search_index` writes the index (a directory, SEARCH_INDEX_PATH) from the
 database; after that the workers bring it up to date (`update`, queued through the outbox when
 papers are added or summarised, and by beat every minute), and every process that searches
-opens it and reloads it when it changed (a readlink() and a stat() per search). Without the
+opens it and reloads it when it changed (a stat() per search, papers.search.file_view). Without the
 directory nothing here is used and papers.search.lexical ranks in the database (FTS5 on
 SQLite, BM25 in SQL on PostgreSQL): small sites and tests need no index.
 
@@ -28,7 +28,6 @@ import json
 import logging
 import os
 import shutil
-import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from papers.search.file_view import FileView
 from papers.search.host_lock import host_lock
 from papers.search.query import ParsedQuery
 
@@ -56,9 +56,6 @@ OVERLAP = datetime.timedelta(minutes=10)
 CURRENT = "current"
 QUEUED_KEY = "papers:search-index-update-queued"  # in the shared cache: one queued update at a time
 WATERMARK = "watermark.json"
-
-_lock = threading.Lock()
-_view: dict[str, object] = {"target": None, "meta": None, "index": None}
 
 
 @dataclass(frozen=True)
@@ -231,38 +228,33 @@ def _builder_running(generation: Path) -> bool:
 # --- Reading --------------------------------------------------------------------------------------
 
 
+def _open_for_reading(meta: Path, previous):
+    """(generation directory, index) of the generation `current` names: the previous one
+    reloaded when only its segments changed (an update), else the new generation opened."""
+    generation = meta.resolve().parent
+    if previous is not None and previous[0] == generation:
+        previous[1].reload()
+        return previous
+    index = _open(generation)
+    index.config_reader(reload_policy="Manual")
+    return generation, index
+
+
+_view = FileView(_open_for_reading, what="search index")
+
+
 def _searcher():
-    """This process's (index, searcher) of the current generation, reopened or reloaded when it changed."""
-    directory = root()
-    try:
-        target = os.readlink(directory / CURRENT)
-        meta = os.stat(directory / target / "meta.json")
-    except (FileNotFoundError, NotADirectoryError):
+    """This process's (index, searcher) of the current generation; None without a readable one."""
+    opened = _view.get(root() / CURRENT / "meta.json")
+    if opened is None:
         return None
-    stamp = (meta.st_ino, meta.st_mtime_ns, meta.st_size)
-    with _lock:
-        try:
-            if _view["target"] != target:
-                _view.update(target=target, meta=stamp, index=None)
-                index = _open(directory / target)
-                index.config_reader(reload_policy="Manual")
-                _view["index"] = index
-            elif _view["meta"] != stamp and _view["index"] is not None:
-                _view["meta"] = stamp
-                _view["index"].reload()
-        except Exception:  # damaged: the database ranks until the index changes again
-            logger.warning(
-                "Cannot read the search index %s; ranking in the database", directory, exc_info=True
-            )
-            _view["index"] = None
-        index = _view["index"]
-        return (index, index.searcher()) if index is not None else None
+    index = opened[1]
+    return index, index.searcher()
 
 
 def forget() -> None:
     """Drop this process's open index (tests: a new index at the same path)."""
-    with _lock:
-        _view.update(target=None, meta=None, index=None)
+    _view.forget()
 
 
 def _term_or_phrase(schema, words: list[str]):
@@ -316,13 +308,14 @@ def search(query: ParsedQuery, limit: int) -> list[tuple[int, float]] | None:
     return _top(searcher, built, limit) if built is not None else []
 
 
-def document_frequency(word: str) -> int | None:
-    """How many papers the index has with this word (the rarest of its tokens, as "state-of-the-art"
-    has several); None without an index."""
+def document_frequencies(words: list[str]) -> list[int] | None:
+    """How many papers the index has with each word (the rarest of its tokens, as
+    "state-of-the-art" has several); None without an index."""
     opened = _searcher()
     if opened is None:
         return None
-    return min((opened[1].doc_freq(TEXT_FIELD, token) for token in tokens(word)), default=0)
+    searcher = opened[1]
+    return [min((searcher.doc_freq(TEXT_FIELD, t) for t in tokens(word)), default=0) for word in words]
 
 
 def by_names(words: list[str], limit: int) -> list[int] | None:

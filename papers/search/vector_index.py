@@ -20,7 +20,6 @@ stays in the index until the next build, and callers keep the papers they may sh
 import contextlib
 import logging
 import os
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +27,9 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
+from papers.search import file_view
 from papers.search.embeddings import EMBEDDING_DIMENSIONS
+from papers.search.file_view import FileView
 from papers.search.host_lock import host_lock
 
 logger = logging.getLogger(__name__)
@@ -43,12 +44,6 @@ BUILD_CHUNK = 20_000  # rows per add() call: a progress bar step
 # Delta size at which the workers queue a fold. A batch's add reads and writes the whole delta
 # (about 10 ms per 1,000 vectors in it, docs/search.md), a fold reads and writes the main file.
 FOLD_AT = 20_000
-
-_lock = threading.Lock()
-_views: dict[str, dict[str, object]] = {
-    "main": {"stamp": None, "index": None},
-    "delta": {"stamp": None, "index": None},
-}
 
 
 def index_path() -> Path:
@@ -167,7 +162,7 @@ def replace_main(
     the vectors workers added or changed meanwhile stay in the delta. With `main_stamp`, gives
     up (False) when the main file was replaced since (by a build, which folded the delta)."""
     with writing() as path:
-        if main_stamp is not None and _stamp(path) != main_stamp:
+        if main_stamp is not None and file_view.stamp(path) != main_stamp:
             return False
         if written is not None:
             os.replace(written, path)
@@ -197,7 +192,7 @@ def fold(*, at_least: int | None = None) -> int:
         if not mine:
             return 0
         folded = take_delta()
-        main_stamp = _stamp(path)
+        main_stamp = file_view.stamp(path)
         if (
             len(folded) == 0
             or len(folded) < (FOLD_AT if at_least is None else at_least)
@@ -263,41 +258,27 @@ def _stored(index, keys: np.ndarray) -> np.ndarray:
     return np.vstack(index.get(keys, dtype=DTYPE)).astype(np.float16)
 
 
-def _stamp(path: Path):
-    try:
-        status = path.stat()
-    except FileNotFoundError:
-        return None
-    return (str(path), status.st_ino, status.st_mtime_ns, status.st_size)
-
-
-def _mapped(which: str, path: Path):
-    """This process's read-only mapping of one file, mapped again when the file changed."""
+def _map(path: Path, previous):
+    """A read-only mapping of the file, searched with the build's expansion."""
     from usearch.index import Index
 
-    stamp = _stamp(path)  # the one stat() per search and file
-    view = _views[which]
-    if view["stamp"] != stamp:
-        index = None
-        if stamp is not None:
-            try:
-                index = Index.restore(str(path), view=True)
-            except Exception:  # a damaged file: search without it until it is written again
-                logger.warning("Cannot read the vector index %s; searching without it", path, exc_info=True)
-            if index is not None:
-                index.expansion_search = EXPANSION_SEARCH
-        view.update(stamp=stamp, index=index)
-    return view["index"]
+    index = Index.restore(str(path), view=True)
+    if index is not None:
+        index.expansion_search = EXPANSION_SEARCH
+    return index
+
+
+_main_view = FileView(_map, what="vector index")
+_delta_view = FileView(_map, what="vector index delta")
 
 
 def _loaded():
     """(main, delta) mappings of this process; main None without a usable main file."""
     path = index_path()
-    with _lock:
-        main = _mapped("main", path)
-        if main is None:
-            return None, None
-        return main, _mapped("delta", delta_path(path))
+    main = _main_view.get(path)
+    if main is None:
+        return None, None
+    return main, _delta_view.get(delta_path(path))
 
 
 def available() -> bool:
@@ -355,9 +336,8 @@ def _search_one(index, vectors: np.ndarray, count: int) -> list[list[tuple[int, 
 
 def forget() -> None:
     """Drop this process's mappings (tests: a new file at the same path within one mtime tick)."""
-    with _lock:
-        for view in _views.values():
-            view.update(stamp=None, index=None)
+    _main_view.forget()
+    _delta_view.forget()
 
 
 def _keys(ids) -> np.ndarray:

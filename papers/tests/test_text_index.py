@@ -103,7 +103,7 @@ def test_a_typo_in_a_title_word_still_finds_the_paper(index_dir):
         assert _search("translaton") == [paper.pk]  # PostgreSQL's trigram list, fused as before
     # The index says which words no paper uses: no word statistics, no GIN bitmap of a common word.
     assert not any("papers_searchterm" in q["sql"] for q in queries.captured_queries)
-    assert text_index.document_frequency("translation") == 1
+    assert text_index.document_frequencies(["translation"]) == [1]
 
 
 def test_hidden_and_deleted_papers_in_the_index_are_filtered_out(index_dir):

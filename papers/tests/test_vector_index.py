@@ -8,7 +8,7 @@ from django.core.management import call_command
 
 from outbox.models import Message
 from papers.models import Paper
-from papers.search import embeddings, semantic, vector_index
+from papers.search import embeddings, file_view, semantic, vector_index
 from papers.selectors import paper_search
 from papers.services import paper_embed
 from papers.tasks import fold_vector_index
@@ -159,7 +159,7 @@ def test_a_fold_keeps_what_workers_added_meanwhile_and_yields_to_a_new_build(ind
     vector_index.save(vector_index.build(np.arange(1, 201), vectors[:200]))
     assert vector_index.add(list(range(201, 251)), vectors[200:250]) == 50
     folded = vector_index.take_delta()
-    main_stamp = vector_index._stamp(index_file)
+    main_stamp = file_view.stamp(index_file)
     index = vector_index._restore(index_file)
     vector_index.absorb(index, folded)
     # Meanwhile a worker adds papers and embeds one of the folded ones again.
@@ -173,7 +173,7 @@ def test_a_fold_keeps_what_workers_added_meanwhile_and_yields_to_a_new_build(ind
 
     # A fold whose main file was replaced by a build meanwhile gives up: the build folded it.
     stale = vector_index.take_delta()
-    stamp = vector_index._stamp(index_file)
+    stamp = file_view.stamp(index_file)
     vector_index.save(vector_index.build(np.arange(1, 261), vectors[:260]))
     assert not vector_index.replace_main(vector_index._restore(index_file), stale, main_stamp=stamp)
     assert vector_index.delta_path().exists()
