@@ -369,6 +369,7 @@ def load(n: int) -> dict:
         _fix_sequences(cursor)
         _mark(cursor, n)
     _vacuum_analyze()
+    ensure_search_statistics()
     return {"papers": n, "votes": sum(plan.votes), "load_seconds": timings, **search_terms()}
 
 
@@ -462,6 +463,24 @@ def _fix_sequences(cursor) -> None:
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
             f"coalesce((SELECT max(id) FROM {table}), 1))"
         )
+
+
+def ensure_search_statistics() -> None:
+    """Count every search word's papers (papers.search.term_stats) when nobody has: a site's
+    workers do it every hour, and without the counts each search counts the collection live
+    (a bench of a site that never refreshed them)."""
+    from django.db import connection
+
+    from papers.search import term_stats
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT EXISTS (SELECT 1 FROM papers_searchcorpus)")
+        if cursor.fetchone()[0]:
+            return
+    started = time.perf_counter()
+    print("Counting the search words' papers (manage.py refresh_search_terms)…", file=sys.stderr, flush=True)
+    term_stats.refresh()
+    _progress("search word statistics", started, 0)
 
 
 def _vacuum_analyze() -> None:

@@ -79,9 +79,10 @@ def _search(size: dict) -> list[str]:
     return [
         "",
         f"Search, same terms and rate ({_n(at50.get('target_rate'))}/s, common and rare in turn): API p95 "
-        f"{_n(api['at_50']['p95_ms'], 1)} ms, the same SQL with pgbench p95 {_n(at50.get('p95_ms'), 1)} ms "
+        f"{_n(api['at_50']['p95_ms'], 1)} ms, the same statements with pgbench p95 "
+        f"{_n(at50.get('p95_ms'), 1)} ms "
         f"(API ÷ SQL: {_n(ratio, 2)}×). Peak: API {_n(api['peak']['rps'])} req/s, SQL "
-        f"{_n(raw['peak']['tps'])} statements/s.",
+        f"{_n(raw['peak']['tps'])} searches/s.",
     ]
 
 

@@ -161,3 +161,30 @@ def test_the_search_latency_bench_times_the_text_index_beside_the_database_too(
         text_index.forget()
     rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith(("| 3", "| 20"))]
     assert len(rows) == 6 and sum(", text index" in row for row in rows) == 3
+
+
+def test_the_search_reference_runs_every_statement_of_the_search_and_no_authentication(loaded):
+    """bench.run compares the API's search with its own statements run by pgbench: all of
+    them (one was once taken for the search and the rest counted as overhead), on counted
+    word statistics (the loader counts them, as a site's hourly task does)."""
+    import psycopg
+    from django.db import connection
+
+    from bench.search import api_search_statements
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT papers FROM papers_searchcorpus")
+        assert cursor.fetchone() == (300,)
+    member = fixtures.members(1)[0]
+    client = Client(headers={**PROXY_HEADERS, **member.api})
+    term = loaded["common_terms"][0]
+    statements = api_search_statements(client, term)
+    assert not any("knox_authtoken" in sql for sql in statements)
+    assert any("ts_rank_cd" in sql for sql in statements)  # the BM25 ranking, not only the statistics
+    page = _get(client, f"/api/v1/papers/?q={term}", member.api)
+    params = connection.get_connection_params()
+    with psycopg.connect(**{k: v for k, v in params.items() if k != "cursor_factory"}) as raw:
+        results = {sql: raw.execute(sql).fetchall() for sql in statements}
+    ranked_page = next(rows for sql, rows in results.items() if "array_position" in sql)
+    page_ids = [p["id"] for p in page["results"]]
+    assert page_ids and [row[0] for row in ranked_page][: len(page_ids)] == page_ids
