@@ -363,34 +363,31 @@ class PaperAuthor(models.Model):
         return f"{self.author} ({self.position + 1})"
 
 
-class Vote(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="votes")
-    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="votes")
+class MemberMark(models.Model):
+    """A member's mark on a paper, at most one of a kind per member and paper."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="%(class)ss")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="%(class)ss")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        abstract = True
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "paper"], name="papers_vote_once_per_member"),
+            models.UniqueConstraint(fields=["user", "paper"], name="%(app_label)s_%(class)s_once_per_member"),
         ]
+
+
+class Vote(MemberMark):
+    """A member wants the paper discussed (the queue's order)."""
 
     def __str__(self) -> str:
         return f"{self.user} → {self.paper}"
 
 
-class Dismissal(models.Model):
+class Dismissal(MemberMark):
     """A member said "not interested" to a paper: it leaves their "for you" list for good and
     counts against papers like it (papers.discovery)."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dismissals")
-    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="dismissals")
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["user", "paper"], name="papers_dismissal_once_per_member"),
-        ]
 
     def __str__(self) -> str:
         return f"{self.user} is not interested in {self.paper}"
