@@ -170,7 +170,7 @@ def test_the_search_reference_runs_every_statement_of_the_search_and_no_authenti
     import psycopg
     from django.db import connection
 
-    from bench.search import api_search_statements
+    from bench.search import api_search_statements, pgbench
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT papers FROM papers_searchcorpus")
@@ -188,3 +188,6 @@ def test_the_search_reference_runs_every_statement_of_the_search_and_no_authenti
     ranked_page = next(rows for sql, rows in results.items() if "array_position" in sql)
     page_ids = [p["id"] for p in page["results"]]
     assert page_ids and [row[0] for row in ranked_page][: len(page_ids)] == page_ids
+    # pgbench runs them as one script (the ranking's SQL has a comment and spans lines).
+    dsn = f"postgresql://{params['user']}@{params['host']}:{params['port']}/{params['dbname']}"
+    assert pgbench(dsn, {term: statements}, clients=1, duration=1, warmup=0)["transactions"] > 0
