@@ -24,7 +24,8 @@ _REFRESH = [
 ]
 
 # A query's words and phrases, each as a tsquery with its document frequency, and the
-# collection's size and average length: from the tables when refreshed, else counted live.
+# collection's size and average length: from the tables when refreshed, else counted live;
+# and the newest paper's id (from the primary key), where the newest papers begin.
 _LOOKUP = """
 WITH terms AS (
   SELECT n, q, phrase FROM (
@@ -43,7 +44,8 @@ SELECT q::text, phrase, coalesce(
     (SELECT count(*) FROM papers_paper WHERE search_vector @@ q)
   ),
   coalesce((SELECT papers FROM corpus), (SELECT count(*) FROM papers_paper)),
-  coalesce((SELECT lexemes FROM corpus), (SELECT sum(length(search_vector)) FROM papers_paper))
+  coalesce((SELECT lexemes FROM corpus), (SELECT sum(length(search_vector)) FROM papers_paper)),
+  (SELECT max(id) FROM papers_paper)
 FROM terms ORDER BY n
 """
 
@@ -60,6 +62,7 @@ class Statistics:
     terms: tuple[Term, ...]
     papers: int
     average_length: float
+    newest_id: int = 0
 
 
 def refresh(*, using: str = "default") -> None:
@@ -78,11 +81,11 @@ def lookup(words: list[str], phrases: list[str], *, connection) -> Statistics:
         rows = cursor.fetchall()
     if not rows:
         return Statistics((), 0, 1.0)
-    papers, lexemes = int(rows[0][3] or 0), float(rows[0][4] or 0)
+    papers, lexemes, newest_id = int(rows[0][3] or 0), float(rows[0][4] or 0), int(rows[0][5] or 0)
     seen: dict[tuple[str, bool], Term] = {}
     for tsquery, phrase, documents, *_ in rows:
         seen.setdefault((tsquery, phrase), Term(tsquery, int(documents), phrase))
-    return Statistics(tuple(seen.values()), papers, lexemes / papers if papers else 1.0)
+    return Statistics(tuple(seen.values()), papers, lexemes / papers if papers else 1.0, newest_id)
 
 
 # Words that no paper uses (neither the statistics nor, for words new since, the index know

@@ -237,6 +237,31 @@ def test_only_papers_with_the_rarest_words_are_ranked_when_the_words_are_common(
     assert set(_search("graph networks")) == {p.pk for p in apart}  # none has both: the rarer's
 
 
+@pytest.mark.postgres
+def test_a_query_of_common_words_ranks_the_newest_papers_that_have_them_every_time(monkeypatch):
+    """Past the candidate budget, which papers get ranked is decided by age, not by where a
+    scan happened to start: the same search answers the same papers (page 2 follows page 1,
+    the cached JSON is found again)."""
+    monkeypatch.setattr(lexical_postgres, "CANDIDATE_DOCUMENTS", 1)
+    monkeypatch.setattr(lexical_postgres, "COMMON_CANDIDATES", 3)
+    # The id window spans NEWEST_EXPECTED x papers / the rarest word's papers ids: here 2.
+    monkeypatch.setattr(lexical_postgres, "NEWEST_EXPECTED", 2)
+    papers = [PaperFactory(title=f"Graph networks {n}", abstract="") for n in range(6)]
+    term_stats.refresh()
+    newest = {p.pk for p in papers[-3:]}
+    # The window (2 ids) holds 2 papers with both words: those are ranked, the newest of all.
+    assert set(_search("graph networks")) == {p.pk for p in papers[-2:]}
+    monkeypatch.setattr(lexical_postgres, "NEWEST_EXPECTED", 6)
+    assert set(_search("graph networks")) == newest == set(_search("graph networks"))
+    # Ids far apart (papers deleted): the window holds no paper with the words, so the newest
+    # papers with the rarest word are ranked, wherever they are.
+    Paper.objects.filter(pk__in=[p.pk for p in papers[3:]]).delete()
+    PaperFactory(title="Graph", abstract="", pk=papers[-1].pk + 1000)
+    monkeypatch.setattr(lexical_postgres, "NEWEST_EXPECTED", 1)
+    term_stats.refresh()
+    assert set(_search("graph networks")) == {p.pk for p in papers[:3]}
+
+
 def test_the_refresh_command_says_what_it_did():
     out = StringIO()
     call_command("refresh_search_terms", stdout=out)
