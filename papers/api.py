@@ -330,10 +330,12 @@ def list_fields() -> dict:
     return {name: fields[name] for name in LIST_FIELDS}
 
 
-def paper_version(paper: Paper, *, user) -> list:
+def paper_version(paper: Paper, *, user, json_version: list | None = None) -> list:
     """Everything a response shows of a paper, for its ETag: its cached JSON's key
-    (paper_json_version) and the fields of the list it is on."""
-    return [*paper_json_version(paper, user=user), *(getattr(paper, name, None) for name in LIST_FIELDS)]
+    (paper_json_version, when the caller has it already) and the fields of the list it is on."""
+    if json_version is None:
+        json_version = paper_json_version(paper, user=user)
+    return [*json_version, *(getattr(paper, name, None) for name in LIST_FIELDS)]
 
 
 def paper_json_version(paper: Paper, *, user) -> list:
@@ -411,13 +413,18 @@ class PaperViewSet(KnownQueryParameters, viewsets.GenericViewSet):
     def list(self, request: Request) -> Response:
         papers = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         links = [self.paginator.get_next_link(), self.paginator.get_previous_link()]
-        validators = Validators(request, [links, *(paper_version(p, user=request.user) for p in papers)])
+        json_versions = [paper_json_version(paper, user=request.user) for paper in papers]
+        versions = [
+            paper_version(paper, user=request.user, json_version=version)
+            for paper, version in zip(papers, json_versions, strict=True)
+        ]
+        validators = Validators(request, [links, *versions])
         if unchanged := validators.not_modified():
             return unchanged
         serialize = lambda some: self.get_serializer(some, many=True).data  # noqa: E731
         data = papers_json(
             papers,
-            [paper_json_version(paper, user=request.user) for paper in papers],
+            json_versions,
             request=request,
             serialize=serialize,
             list_fields=list_fields(),
